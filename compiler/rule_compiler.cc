@@ -1,0 +1,728 @@
+#include "compiler/rule_compiler.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "compiler/keys.h"
+
+namespace ipsecctl::compiler {
+
+namespace {
+
+constexpr int kTcp = 6;
+constexpr int kUdp = 17;
+constexpr std::uint32_t kSpiReservedMin = 1;
+constexpr std::uint32_t kSpiReservedMax = 255;
+
+Endpoint any_endpoint(Family family) {
+  Endpoint e;
+  e.address = any_address(family);
+  e.network = true;
+  e.name = family == Family::Inet ? "0.0.0.0/0" : "::/0";
+  return e;
+}
+
+// strtoul(s, NULL, 0) that insists on consuming the whole word.
+std::optional<std::uint32_t> parse_spi_word(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 0);
+  if (errno != 0 || end == nullptr || *end != '\0' || value > UINT32_MAX) return std::nullopt;
+  if (text[0] == '-' || text[0] == '+') return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
+std::shared_ptr<const Identity> make_identity(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  return std::make_shared<const Identity>(Identity{*text, guess_id_type(*text)});
+}
+
+std::optional<Identity> identity_value(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return Identity{*text, guess_id_type(*text)};
+}
+
+}  // namespace
+
+IdType guess_id_type(const std::string& text) {
+  if (parse_ipv4(text)) return IdType::Ipv4;
+  if (parse_ipv6(text)) return IdType::Ipv6;
+  if (text.find('@') != std::string::npos) return IdType::UserFqdn;
+  return IdType::Fqdn;
+}
+
+struct RuleCompiler::SaTemplate {
+  SaType satype = SaType::Esp;
+  TunnelMode tmode = TunnelMode::Tunnel;
+  std::uint32_t spi = 0;
+  bool udpencap = false;
+  std::uint16_t udpencap_port = 0;
+  TransformSet xfs;
+  bool has_xfs = true;
+  std::optional<std::vector<std::uint8_t>> authkey;
+  std::optional<std::vector<std::uint8_t>> enckey;
+  std::optional<std::string> bundle;
+};
+
+RuleCompiler::RuleCompiler(Resolver& resolver, Diagnostics& diagnostics, Plan& plan,
+                           RuleListener* listener)
+    : resolver_(resolver), diag_(diagnostics), plan_(plan), listener_(listener) {}
+
+// ---------------------------------------------------------------- hosts
+
+parser::HostRef RuleCompiler::host(const std::string& spec) {
+  std::string bare = spec;
+  int mask = -1;
+  bool mask_given = false;
+  if (auto slash = spec.rfind('/'); slash != std::string::npos) {
+    std::string digits = spec.substr(slash + 1);
+    errno = 0;
+    char* end = nullptr;
+    long value = std::strtol(digits.c_str(), &end, 0);
+    if (errno == ERANGE || end == digits.c_str() || *end != '\0' || value > 128)
+      Diagnostics::fatal("host: invalid netmask '" + spec.substr(slash) + "'");
+    mask = static_cast<int>(value);
+    mask_given = true;
+    bare = spec.substr(0, slash);
+  }
+
+  auto node = std::make_shared<HostNode>();
+
+  // An interface (or group) name stands for its addresses; each keeps the
+  // interface's name, which is what IKE section names will show.
+  if (auto addresses = resolver_.interface_addresses(bare); addresses && !addresses->empty()) {
+    for (const auto& a : *addresses) node->endpoints.push_back(Endpoint{a, false, bare, nullptr});
+    return node;
+  }
+  if (mask_given && mask < 0) {
+    std::fprintf(stderr, "no IP address found for %s\n", spec.c_str());
+    diag_.error("could not parse host specification");
+    return nullptr;
+  }
+  // IPv4 keeps the name exactly as typed; a '/' makes it a network.
+  if (auto v4 = mask_given ? parse_ipv4_network(spec) : parse_ipv4(spec)) {
+    node->endpoints.push_back(Endpoint{*v4, mask_given, spec, nullptr});
+    return node;
+  }
+  // IPv6 is named canonically, with "/len" only when len is not 128.
+  if (auto v6 = parse_ipv6(bare)) {
+    int len = mask_given ? mask : 128;
+    v6->prefixlen = static_cast<std::uint8_t>(len);
+    std::string name = format_address(*v6);
+    if (len != 128) name += "/" + std::to_string(len);
+    node->endpoints.push_back(Endpoint{*v6, len != 128, name, nullptr});
+    return node;
+  }
+  if (!mask_given) {
+    for (const auto& a : resolver_.lookup_host(spec))
+      node->endpoints.push_back(Endpoint{a, false, format_address(a), nullptr});
+    if (!node->endpoints.empty()) return node;
+  }
+  std::fprintf(stderr, "no IP address found for %s\n", spec.c_str());
+  diag_.error("could not parse host specification");
+  return nullptr;
+}
+
+parser::HostRef RuleCompiler::any_host() {
+  auto node = std::make_shared<HostNode>();
+  node->any = true;
+  return node;
+}
+
+bool RuleCompiler::attach_nat(const parser::HostRef& host, const parser::HostRef& nat) {
+  if (host->endpoints.front().address.family != nat->endpoints.front().address.family) {
+    diag_.error("Flow NAT address family mismatch");
+    return false;
+  }
+  host->endpoints.front().nat = std::make_shared<const Endpoint>(nat->endpoints.front());
+  return true;
+}
+
+bool RuleCompiler::check_destination(const parser::HostList& dst) {
+  for (const auto& node : dst) {
+    for (const auto& e : node->endpoints) {
+      if (e.nat) {
+        diag_.error("no flow NAT support for destination network: " + e.name);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::vector<Endpoint> RuleCompiler::expand_hosts(const parser::HostList& hosts) const {
+  std::vector<Endpoint> out;
+  for (const auto& node : hosts) {
+    if (node->any) {
+      out.push_back(any_endpoint(Family::Inet));
+      out.push_back(any_endpoint(Family::Inet6));
+    } else {
+      out.insert(out.end(), node->endpoints.begin(), node->endpoints.end());
+    }
+  }
+  return out;
+}
+
+bool RuleCompiler::families_match(const parser::HostList& src,
+                                  const parser::HostList& dst) const {
+  bool src4 = false, src6 = false, dst4 = false, dst6 = false;
+  for (const auto& node : src) {
+    if (node->any) return true;
+    for (const auto& e : node->endpoints) (e.address.family == Family::Inet ? src4 : src6) = true;
+  }
+  for (const auto& node : dst) {
+    if (node->any) return true;
+    for (const auto& e : node->endpoints) (e.address.family == Family::Inet ? dst4 : dst6) = true;
+  }
+  return !(src4 != dst4 && src6 != dst6);
+}
+
+// ------------------------------------------------------ small values
+
+std::optional<int> RuleCompiler::protocol(const std::string& name) {
+  auto number = resolver_.protocol_number(name);
+  if (!number) {
+    diag_.error("unknown protocol: " + name);
+    return std::nullopt;
+  }
+  return *number;
+}
+
+std::optional<int> RuleCompiler::protocol(long long number) {
+  if (number > 255 || number < 0) {
+    diag_.error("protocol outside range");
+    return std::nullopt;
+  }
+  return static_cast<int>(number);
+}
+
+std::optional<std::uint16_t> RuleCompiler::port(const std::string& name) {
+  if (auto p = resolver_.service_port(name, "tcp")) return p;
+  if (auto p = resolver_.service_port(name, "udp")) return p;
+  diag_.error("unknown port: " + name);
+  return std::nullopt;
+}
+
+std::optional<std::uint16_t> RuleCompiler::port(long long number) {
+  if (number > 65535 || number < 0) {
+    diag_.error("port outside range");
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(number);
+}
+
+std::optional<parser::SpiClause> RuleCompiler::spi(const std::string& text) {
+  parser::SpiClause spi;
+  std::string out = text;
+  if (auto colon = text.find(':'); colon != std::string::npos) {
+    out = text.substr(0, colon);
+    auto in = parse_spi_word(text.substr(colon + 1));
+    if (!in) return std::nullopt;  // OpenBSD says nothing of its own here
+    spi.in = *in;
+  }
+  auto value = parse_spi_word(out);
+  if (!value) return std::nullopt;
+  spi.out = *value;
+  return spi;
+}
+
+std::optional<parser::SpiClause> RuleCompiler::spi(long long number) {
+  if (number > static_cast<long long>(UINT32_MAX) || number < 0) {
+    diag_.error(std::to_string(number) + " not a valid spi");
+    return std::nullopt;
+  }
+  if (number >= kSpiReservedMin && number <= kSpiReservedMax) {
+    diag_.error(std::to_string(number) + " within reserved spi range");
+    return std::nullopt;
+  }
+  return parser::SpiClause{static_cast<std::uint32_t>(number), 0};
+}
+
+parser::TransformsRef RuleCompiler::new_transforms() { return std::make_shared<TransformSet>(); }
+
+void RuleCompiler::add_transform(const parser::TransformsRef& set, parser::TransformKind kind,
+                                 const std::string& name) {
+  using K = parser::TransformKind;
+  auto set_one = [&](auto& slot, auto* found, const char* what) {
+    if (slot != nullptr) {
+      diag_.error(std::string(what) + " already set");
+      return;
+    }
+    slot = found;
+    if (found == nullptr) diag_.error(name + " not a valid transform");
+  };
+  switch (kind) {
+    case K::Auth: set_one(set->auth, find_auth(name), "auth"); break;
+    case K::Enc: set_one(set->enc, find_enc(name), "enc"); break;
+    case K::Comp: set_one(set->comp, find_comp(name), "comp"); break;
+    case K::Group: set_one(set->group, find_group(name), "group"); break;
+  }
+}
+
+std::vector<std::uint8_t> RuleCompiler::hex_key(const std::string& text) {
+  return parse_hex_key(text, [this] { diag_.error("keys need to be specified in hex digits"); });
+}
+
+parser::KeysRef RuleCompiler::key_literal(const std::string& text) {
+  auto keys = std::make_shared<KeyPair>();
+  auto strip = [](std::string s) { return s.rfind("0x", 0) == 0 ? s.substr(2) : s; };
+  std::string out = text;
+  // The reverse key is read first, as OpenBSD does: its errors come first.
+  if (auto colon = text.find(':'); colon != std::string::npos) {
+    out = text.substr(0, colon);
+    keys->in = hex_key(strip(text.substr(colon + 1)));
+  }
+  keys->out = hex_key(strip(out));
+  return keys;
+}
+
+parser::KeysRef RuleCompiler::key_file(const std::string& paths) {
+  auto keys = std::make_shared<KeyPair>();
+  auto bad = [this] { diag_.error("keys need to be specified in hex digits"); };
+  std::string out = paths;
+  if (auto colon = paths.find(':'); colon != std::string::npos) {
+    out = paths.substr(0, colon);
+    keys->in = read_key_file(paths.substr(colon + 1), bad);
+  }
+  keys->out = read_key_file(out, bad);
+  return keys;
+}
+
+long long RuleCompiler::lifetime(long long seconds) { return seconds; }
+
+long long RuleCompiler::lifetime(const std::string& text) {
+  std::string digits = text;
+  long long multiplier = 1;
+  if (!digits.empty() && std::isalpha(static_cast<unsigned char>(digits.back()))) {
+    switch (std::tolower(static_cast<unsigned char>(digits.back()))) {
+      case 'm': multiplier = 60; break;
+      case 'h': multiplier = 3600; break;
+      default: Diagnostics::fatal("invalid time unit: Undefined error: 0");
+    }
+    digits.pop_back();
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(digits.c_str(), &end, 10);
+  if (digits.empty() || *end != '\0' || value < 0 || value > INT_MAX || errno != 0) {
+    const char* reason = (errno == ERANGE || value > INT_MAX) ? "Result too large" : "Invalid argument";
+    Diagnostics::fatal("invalid time specification: " + digits + ": " + reason);
+  }
+  return value * multiplier;
+}
+
+std::optional<unsigned> RuleCompiler::sec_interface(const std::string& name) {
+  if (name.rfind("sec", 0) != 0) {
+    diag_.error("invalid sec interface name");
+    return std::nullopt;
+  }
+  std::string unit = name.substr(3);
+  errno = 0;
+  char* end = nullptr;
+  long long value = std::strtoll(unit.c_str(), &end, 10);
+  const char* problem = nullptr;
+  if (unit.empty() || *end != '\0') problem = "invalid";
+  else if (errno == ERANGE || value > static_cast<long long>(UINT_MAX)) problem = "too large";
+  else if (value < 0) problem = "too small";
+  if (problem != nullptr) {
+    diag_.error(std::string("invalid sec interface unit: ") + problem);
+    return std::nullopt;
+  }
+  return static_cast<unsigned>(value);
+}
+
+std::optional<std::string> RuleCompiler::id_with_prefix(const std::string& id, long long prefix) {
+  // Accept what `ipsecctl -s` prints for address identities (a.b.c.d/32)
+  // so that such output can be pasted back; only full-length prefixes
+  // are meaningful for an identity.
+  if ((parse_ipv4(id) && prefix == 32) || (parse_ipv6(id) && prefix == 128)) return id;
+  diag_.error("identity " + id + "/" + std::to_string(prefix) +
+              " must be an address with a full-length prefix");
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------- statements
+
+void RuleCompiler::add(RuleKind kind, std::uint32_t index) {
+  plan_.order.push_back(RuleRef{kind, index});
+  if (listener_ != nullptr) listener_->rule_added(plan_, plan_.order.back());
+}
+
+bool RuleCompiler::macro_defined(const std::string& name, const std::string& value) {
+  if (listener_ != nullptr) listener_->macro_defined(name, value);
+  return true;
+}
+
+bool RuleCompiler::flow_rule(parser::FlowRule&& rule) {
+  const bool both_directions = !rule.direction;
+  const Direction direction = rule.direction.value_or(Direction::Out);
+  const SaType satype = rule.satype.value_or(SaType::Esp);
+  if ((rule.hosts.sport != 0 || rule.hosts.dport != 0) && rule.proto != kTcp &&
+      rule.proto != kUdp) {
+    diag_.error("no protocol supplied with source/destination ports");
+    return false;
+  }
+  FlowType type = rule.type.value_or(
+      satype == SaType::Ipcomp || satype == SaType::Ipip ? FlowType::Use : FlowType::Require);
+  // deny and bypass flows need no peer: they never reach an SA.
+  const bool needs_peer = type != FlowType::Deny && type != FlowType::Bypass;
+  auto srcid = needs_peer ? make_identity(rule.ids.srcid) : nullptr;
+  auto dstid = needs_peer ? make_identity(rule.ids.dstid) : nullptr;
+
+  if (!families_match(rule.hosts.src, rule.hosts.dst)) {
+    diag_.error("source/destination address families do not match");
+    return true;
+  }
+  const SourceLocation origin = diag_.position();
+  int added = 0;
+  for (const Endpoint& src : expand_hosts(rule.hosts.src)) {
+    for (const Endpoint& dst : expand_hosts(rule.hosts.dst)) {
+      if (src.address.family != dst.address.family) continue;
+      FlowEntry flow;
+      flow.satype = satype;
+      flow.direction = direction;
+      flow.type = type;
+      flow.proto = static_cast<std::uint8_t>(rule.proto);
+      flow.sport = rule.hosts.sport;
+      flow.dport = rule.hosts.dport;
+      flow.src = src.address;
+      flow.dst = dst.address;
+      flow.srcid = srcid;
+      flow.dstid = dstid;
+      flow.origin = origin;
+      if (needs_peer) {
+        if (rule.peers.local && !rule.peers.local->any)
+          flow.local = rule.peers.local->endpoints.front().address;
+        if (rule.peers.peer) {
+          // `peer any` satisfies the check but leaves the flow without one.
+          if (!rule.peers.peer->any) flow.peer = rule.peers.peer->endpoints.front().address;
+        } else {
+          const Endpoint& remote = direction == Direction::In ? src : dst;
+          if (!remote.network) flow.peer = remote.address;
+          if (!flow.peer) {
+            diag_.error("no peer specified for destination " + dst.name);
+            return true;
+          }
+        }
+      }
+      flow.nr = next_nr();
+      plan_.flows.push_back(flow);
+      add(RuleKind::Flow, static_cast<std::uint32_t>(plan_.flows.size() - 1));
+      if (both_directions) {
+        FlowEntry reverse = flow;
+        reverse.direction = Direction::In;
+        std::swap(reverse.src, reverse.dst);
+        std::swap(reverse.sport, reverse.dport);
+        reverse.nr = next_nr();
+        plan_.flows.push_back(reverse);
+        add(RuleKind::Flow, static_cast<std::uint32_t>(plan_.flows.size() - 1));
+      }
+      ++added;
+    }
+  }
+  if (added == 0) diag_.error("rule expands to no valid combination");
+  return true;
+}
+
+void RuleCompiler::check_default_peer(const IkeEntry& rule, const parser::IkeRule& syntax) {
+  DefaultPeer current;
+  if (rule.local) current.local = rule.local->name;
+  current.psk = rule.psk;
+  current.psk_text = rule.psk_text;
+  current.exchange = rule.phase1.exchange;
+  current.srcid = syntax.ids.srcid;
+  current.dstid = syntax.ids.dstid;
+  if (!default_peer_) {
+    default_peer_ = current;
+    return;
+  }
+  // isakmpd has one default peer; rules that share it must agree on it.
+  const DefaultPeer& first = *default_peer_;
+  if (first.local != current.local) diag_.warning("default peer local mismatch");
+  if (first.psk != current.psk) diag_.warning("default peer phase 1 auth mismatch");
+  if (first.psk && current.psk && first.psk_text != current.psk_text)
+    diag_.warning("default peer psk mismatch");
+  if (first.exchange != current.exchange) diag_.warning("default peer phase 1 mode mismatch");
+  if (first.srcid != current.srcid) diag_.warning("default peer srcid mismatch");
+  if (first.dstid != current.dstid) diag_.warning("default peer dstid mismatch");
+}
+
+bool RuleCompiler::ike_rule(parser::IkeRule&& rule) {
+  if ((rule.hosts.sport != 0 || rule.hosts.dport != 0) && rule.proto != kTcp &&
+      rule.proto != kUdp) {
+    diag_.error("no protocol supplied with source/destination ports");
+    return false;
+  }
+  if (rule.phase2.transforms && rule.phase2.transforms->enc != nullptr &&
+      rule.phase2.transforms->enc->noauth && rule.phase2.transforms->auth != nullptr) {
+    diag_.error("authentication is implicit for " +
+                std::string(rule.phase2.transforms->enc->name));
+    return false;
+  }
+  IkeEntry base;
+  base.mode = rule.mode.value_or(IkeMode::Active);
+  base.satype = rule.satype.value_or(SaType::Esp);
+  base.tmode = rule.tmode.value_or(TunnelMode::Tunnel);
+  base.proto = static_cast<std::uint8_t>(rule.proto);
+  base.sport = rule.hosts.sport;
+  base.dport = rule.hosts.dport;
+  base.phase1.exchange = rule.phase1.given ? rule.phase1.exchange : Phase1Exchange::Main;
+  base.phase1.transforms = rule.phase1.transforms;
+  base.phase1.lifetime_seconds = rule.phase1.lifetime_seconds;
+  base.phase2.transforms = rule.phase2.transforms;
+  base.phase2.lifetime_seconds = rule.phase2.lifetime_seconds;
+  base.srcid = identity_value(rule.ids.srcid);
+  base.dstid = identity_value(rule.ids.dstid);
+  base.psk = rule.psk_given;
+  base.psk_text = rule.psk;
+  base.tag = rule.tag;
+  base.sec_interface = rule.sec_interface;
+  base.origin = diag_.position();
+
+  parser::HostList src_hosts = rule.hosts.src;
+  parser::HostList dst_hosts = rule.hosts.dst;
+  if (rule.sec_interface) {
+    // A sec(4) interface carries everything: 0.0.0.0/0 on both sides.
+    auto everything = std::make_shared<HostNode>();
+    everything->endpoints.push_back(
+        Endpoint{*parse_ipv4_network("0.0.0.0/0"), true, "0.0.0.0/0", nullptr});
+    src_hosts = {everything};
+    dst_hosts = {everything};
+  }
+  if (!families_match(src_hosts, dst_hosts)) {
+    diag_.error("source/destination address families do not match");
+    return true;
+  }
+  int added = 0;
+  for (const Endpoint& src : expand_hosts(src_hosts)) {
+    for (const Endpoint& dst : expand_hosts(dst_hosts)) {
+      if (src.address.family != dst.address.family) continue;
+      IkeEntry ike = base;
+      ike.src = src;
+      ike.dst = dst;
+      if (rule.peers.local && !rule.peers.local->any) ike.local = rule.peers.local->endpoints.front();
+      if (rule.peers.peer) {
+        if (!rule.peers.peer->any) ike.peer = rule.peers.peer->endpoints.front();
+      } else if (!dst.network) {
+        ike.peer = dst;
+      }
+      if (!ike.peer) check_default_peer(ike, rule);
+      if (ike.mode == IkeMode::Dynamic && !ike.srcid)
+        ike.srcid = Identity{resolver_.host_name(), IdType::Fqdn};
+      ike.nr = next_nr();
+      plan_.ikes.push_back(std::move(ike));
+      add(RuleKind::Ike, static_cast<std::uint32_t>(plan_.ikes.size() - 1));
+      ++added;
+    }
+  }
+  if (added == 0) diag_.error("rule expands to no valid combination");
+  return true;
+}
+
+bool RuleCompiler::validate_sa(std::uint32_t spi, SaType satype, TransformSet& xfs,
+                               const std::optional<std::vector<std::uint8_t>>& authkey,
+                               const std::optional<std::vector<std::uint8_t>>& enckey) {
+  if (spi == 0) {
+    diag_.error("no SPI specified");
+    return false;
+  }
+  switch (satype) {
+    case SaType::Ah:
+      if (xfs.enc != nullptr) {
+        diag_.error("ah does not provide encryption");
+        return false;
+      }
+      if (xfs.comp != nullptr) {
+        diag_.error("ah does not provide compression");
+        return false;
+      }
+      if (xfs.auth == nullptr) xfs.auth = &auth_transform(AuthAlg::HmacSha2_256);
+      break;
+    case SaType::Esp:
+      if (xfs.comp != nullptr) {
+        diag_.error("esp does not provide compression");
+        return false;
+      }
+      if (xfs.enc == nullptr) xfs.enc = &enc_transform(EncAlg::Aes);
+      if (xfs.enc->nostatic) {
+        diag_.error(std::string(xfs.enc->name) + " is disallowed with static keys");
+        return false;
+      }
+      if (xfs.enc->noauth && xfs.auth != nullptr) {
+        diag_.error("authentication is implicit for " + std::string(xfs.enc->name));
+        return false;
+      }
+      if (!xfs.enc->noauth && xfs.auth == nullptr)
+        xfs.auth = &auth_transform(AuthAlg::HmacSha2_256);
+      break;
+    case SaType::Ipcomp:
+      if (xfs.auth != nullptr || xfs.enc != nullptr) {
+        diag_.error("no encryption or authentication with ipcomp");
+        return false;
+      }
+      if (xfs.comp == nullptr) xfs.comp = &comp_transform(CompAlg::Deflate);
+      break;
+    case SaType::Ipip:
+      if (xfs.auth != nullptr || xfs.enc != nullptr || xfs.comp != nullptr) {
+        diag_.error("no encryption, authentication or compression with ipip");
+        return false;
+      }
+      break;
+    case SaType::Tcpmd5:
+      break;
+  }
+  if (xfs.auth != nullptr) {
+    if (!authkey && xfs.auth->id != AuthAlg::None) {
+      diag_.error("no authentication key specified");
+      return false;
+    }
+    if (authkey && authkey->size() != xfs.auth->key_bytes) {
+      diag_.error("wrong authentication key length, needs to be " +
+                  std::to_string(xfs.auth->key_bytes * 8) + " bits");
+      return false;
+    }
+  }
+  if (xfs.enc != nullptr) {
+    if (!enckey && xfs.enc->id != EncAlg::Null) {
+      diag_.error("no encryption key specified");
+      return false;
+    }
+    if (enckey) {
+      if (enckey->size() < xfs.enc->key_min) {
+        diag_.error("encryption key too short (" + std::to_string(enckey->size() * 8) +
+                    " bits), minimum " + std::to_string(xfs.enc->key_min * 8) + " bits");
+        return false;
+      }
+      if (enckey->size() > xfs.enc->key_max) {
+        diag_.error("encryption key too long (" + std::to_string(enckey->size() * 8) +
+                    " bits), maximum " + std::to_string(xfs.enc->key_max * 8) + " bits");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void RuleCompiler::add_to_bundle(const SaEntry& sa, const std::string& src_name,
+                                 const std::string& dst_name, const std::string& bundle) {
+  for (auto& chain : bundles_) {
+    if (chain.src_name == src_name && chain.dst_name == dst_name && chain.bundle == bundle) {
+      BundleEntry b;
+      b.satype1 = chain.last_satype;
+      b.dst1 = chain.last_dst;
+      b.spi1 = chain.last_spi;
+      b.satype2 = sa.satype;
+      b.dst2 = sa.dst;
+      b.spi2 = sa.spi;
+      b.origin = sa.origin;
+      b.nr = next_nr();
+      chain.last_satype = sa.satype;
+      chain.last_dst = sa.dst;
+      chain.last_spi = sa.spi;
+      plan_.bundles.push_back(b);
+      add(RuleKind::Bundle, static_cast<std::uint32_t>(plan_.bundles.size() - 1));
+      return;
+    }
+  }
+  bundles_.push_back(BundleChain{src_name, dst_name, bundle, sa.satype, sa.dst, sa.spi});
+}
+
+bool RuleCompiler::expand_sa(const SaTemplate& sa, const parser::HostsClause& hosts,
+                             const parser::SpiClause& spi,
+                             const std::optional<std::vector<std::uint8_t>>& authkey_in,
+                             const std::optional<std::vector<std::uint8_t>>& enckey_in) {
+  if (!families_match(hosts.src, hosts.dst)) {
+    diag_.error("source/destination address families do not match");
+    return true;
+  }
+  const SourceLocation origin = diag_.position();
+  int added = 0;
+  for (const Endpoint& src : expand_hosts(hosts.src)) {
+    for (const Endpoint& dst : expand_hosts(hosts.dst)) {
+      if (src.address.family != dst.address.family) continue;
+      SaEntry entry;
+      entry.satype = sa.satype;
+      entry.tmode = sa.tmode;
+      entry.src = src.address;
+      entry.dst = dst.address;
+      entry.spi = sa.spi;
+      entry.udpencap = sa.udpencap;
+      entry.udpencap_port = sa.udpencap_port;
+      if (sa.has_xfs) {
+        entry.auth = sa.xfs.auth;
+        entry.enc = sa.xfs.enc;
+        entry.comp = sa.xfs.comp;
+      }
+      entry.authkey = sa.authkey;
+      entry.enckey = sa.enckey;
+      entry.origin = origin;
+      entry.nr = next_nr();
+      plan_.sas.push_back(entry);
+      add(RuleKind::Sa, static_cast<std::uint32_t>(plan_.sas.size() - 1));
+      if (sa.bundle) add_to_bundle(entry, src.name, dst.name, *sa.bundle);
+
+      if (spi.in != 0 || authkey_in || enckey_in) {
+        TransformSet xfs = sa.xfs;
+        if (sa.has_xfs && !validate_sa(spi.in, sa.satype, xfs, authkey_in, enckey_in))
+          return true;
+        if (!sa.has_xfs && spi.in == 0) {
+          diag_.error("no SPI specified");
+          return true;
+        }
+        SaEntry reverse = entry;
+        std::swap(reverse.src, reverse.dst);
+        reverse.spi = spi.in;
+        reverse.authkey = authkey_in;
+        reverse.enckey = enckey_in;
+        reverse.nr = next_nr();
+        plan_.sas.push_back(reverse);
+        add(RuleKind::Sa, static_cast<std::uint32_t>(plan_.sas.size() - 1));
+        if (sa.bundle) add_to_bundle(reverse, dst.name, src.name, *sa.bundle);
+      }
+      ++added;
+    }
+  }
+  if (added == 0) diag_.error("rule expands to no valid combination");
+  return true;
+}
+
+bool RuleCompiler::sa_rule(parser::SaRule&& rule) {
+  SaTemplate sa;
+  sa.satype = rule.satype.value_or(SaType::Esp);
+  sa.tmode = rule.tmode.value_or(TunnelMode::Tunnel);
+  sa.spi = rule.spi.out;
+  sa.udpencap = rule.udpencap;
+  sa.udpencap_port = static_cast<std::uint16_t>(rule.udpencap_port.value_or(0));
+  if (rule.transforms) sa.xfs = *rule.transforms;
+  if (rule.authkey) sa.authkey = rule.authkey->out;
+  if (rule.enckey) sa.enckey = rule.enckey->out;
+  sa.bundle = rule.bundle;
+  if (!validate_sa(sa.spi, sa.satype, sa.xfs, sa.authkey, sa.enckey)) return false;
+  std::optional<std::vector<std::uint8_t>> authkey_in, enckey_in;
+  if (rule.authkey) authkey_in = rule.authkey->in;
+  if (rule.enckey) enckey_in = rule.enckey->in;
+  return expand_sa(sa, rule.hosts, rule.spi, authkey_in, enckey_in);
+}
+
+bool RuleCompiler::tcpmd5_rule(parser::Tcpmd5Rule&& rule) {
+  SaTemplate sa;
+  sa.satype = SaType::Tcpmd5;
+  sa.tmode = TunnelMode::Transport;
+  sa.spi = rule.spi.out;
+  sa.has_xfs = false;
+  if (rule.authkey) sa.authkey = rule.authkey->out;
+  if (sa.spi == 0) {
+    diag_.error("no SPI specified");
+    return false;
+  }
+  std::optional<std::vector<std::uint8_t>> authkey_in;
+  if (rule.authkey) authkey_in = rule.authkey->in;
+  return expand_sa(sa, rule.hosts, rule.spi, authkey_in, std::nullopt);
+}
+
+}  // namespace ipsecctl::compiler

@@ -1,0 +1,102 @@
+// Turns statements into plan entries: validation with OpenBSD's exact
+// messages, defaults, and expansion (host lists, `any` as both address
+// families, in/out flow pairs, reverse SAs, bundles).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/plan.h"
+#include "compiler/resolver.h"
+#include "parser/diagnostics.h"
+#include "parser/semantics.h"
+
+namespace ipsecctl::compiler {
+
+// Told about every macro definition and every rule as it is added, in
+// order; the verbose printer is one.
+class RuleListener {
+ public:
+  virtual ~RuleListener() = default;
+  virtual void macro_defined(const std::string& name, const std::string& value) = 0;
+  virtual void rule_added(const Plan& plan, RuleRef rule) = 0;
+};
+
+class RuleCompiler final : public parser::Semantics {
+ public:
+  RuleCompiler(Resolver& resolver, Diagnostics& diagnostics, Plan& plan,
+               RuleListener* listener = nullptr);
+
+  parser::HostRef host(const std::string& spec) override;
+  parser::HostRef any_host() override;
+  bool attach_nat(const parser::HostRef& host, const parser::HostRef& nat) override;
+  bool check_destination(const parser::HostList& dst) override;
+  std::optional<int> protocol(const std::string& name) override;
+  std::optional<int> protocol(long long number) override;
+  std::optional<std::uint16_t> port(const std::string& name) override;
+  std::optional<std::uint16_t> port(long long number) override;
+  std::optional<parser::SpiClause> spi(const std::string& text) override;
+  std::optional<parser::SpiClause> spi(long long number) override;
+  parser::TransformsRef new_transforms() override;
+  void add_transform(const parser::TransformsRef& set, parser::TransformKind kind,
+                     const std::string& name) override;
+  parser::KeysRef key_literal(const std::string& text) override;
+  parser::KeysRef key_file(const std::string& paths) override;
+  long long lifetime(long long seconds) override;
+  long long lifetime(const std::string& text) override;
+  std::optional<unsigned> sec_interface(const std::string& name) override;
+  std::optional<std::string> id_with_prefix(const std::string& id, long long prefix) override;
+
+  bool macro_defined(const std::string& name, const std::string& value) override;
+  bool ike_rule(parser::IkeRule&& rule) override;
+  bool flow_rule(parser::FlowRule&& rule) override;
+  bool sa_rule(parser::SaRule&& rule) override;
+  bool tcpmd5_rule(parser::Tcpmd5Rule&& rule) override;
+
+ private:
+  struct SaTemplate;  // one SA before expansion
+  struct BundleChain {
+    std::string src_name;
+    std::string dst_name;
+    std::string bundle;
+    SaType last_satype;
+    IpAddress last_dst;
+    std::uint32_t last_spi;
+  };
+  struct DefaultPeer {
+    std::optional<std::string> local;
+    bool psk = false;
+    std::string psk_text;
+    Phase1Exchange exchange = Phase1Exchange::Main;
+    std::optional<std::string> srcid;
+    std::optional<std::string> dstid;
+  };
+
+  std::vector<Endpoint> expand_hosts(const parser::HostList& hosts) const;
+  bool families_match(const parser::HostList& src, const parser::HostList& dst) const;
+  void add(RuleKind kind, std::uint32_t index);
+  std::uint32_t next_nr() { return rule_nr_++; }
+  bool validate_sa(std::uint32_t spi, SaType satype, TransformSet& xfs,
+                   const std::optional<std::vector<std::uint8_t>>& authkey,
+                   const std::optional<std::vector<std::uint8_t>>& enckey);
+  bool expand_sa(const SaTemplate& sa, const parser::HostsClause& hosts,
+                 const parser::SpiClause& spi,
+                 const std::optional<std::vector<std::uint8_t>>& authkey_in,
+                 const std::optional<std::vector<std::uint8_t>>& enckey_in);
+  void add_to_bundle(const SaEntry& sa, const std::string& src_name,
+                     const std::string& dst_name, const std::string& bundle);
+  void check_default_peer(const IkeEntry& rule, const parser::IkeRule& syntax);
+  std::vector<std::uint8_t> hex_key(const std::string& text);
+
+  Resolver& resolver_;
+  Diagnostics& diag_;
+  Plan& plan_;
+  RuleListener* listener_;
+  std::uint32_t rule_nr_ = 0;
+  std::vector<BundleChain> bundles_;
+  std::optional<DefaultPeer> default_peer_;
+};
+
+}  // namespace ipsecctl::compiler

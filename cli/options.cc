@@ -31,6 +31,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
   }
   Options o;
   int ch;
+  ::opterr = 0;  // report in BSD getopt's words below
   // '+': stop at the first operand, as BSD getopt does.
   while ((ch = ::getopt(argc, argv, "+cD:df:Fi:kmnvs:")) != -1) {
     switch (ch) {
@@ -58,6 +59,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
         }
         break;
       default:
+        if (std::strchr("Dfis", ::optopt) != nullptr)
+          std::fprintf(stderr, "ipsecctl: option requires an argument -- %c\n", ::optopt);
+        else
+          std::fprintf(stderr, "ipsecctl: unknown option -- %c\n", ::optopt);
         print_usage();
         return std::nullopt;
     }

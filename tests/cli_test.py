@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Command line behaviour and hostile input, run against the real binary.
+
+Every case checks the exit status and the exact (or essential) message, and
+runs under a time limit so that a hang fails instead of blocking CI.
+Prints 'N passed, M failed' last.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+USAGE = "usage: ipsecctl [-cdFkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
+SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"
+
+results = []
+
+
+def run(binary, args, stdin=b"", cwd=None, timeout=20):
+    start = time.monotonic()
+    proc = subprocess.run([binary] + args, input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd=cwd, timeout=timeout)
+    return proc.returncode, proc.stdout.decode(errors="replace"), \
+        proc.stderr.decode(errors="replace"), time.monotonic() - start
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition)))
+    if not condition:
+        print("FAIL %s %s" % (name, detail))
+
+
+def write(directory, name, content, mode=0o600):
+    path = os.path.join(directory, name)
+    with open(path, "wb") as f:
+        f.write(content)
+    os.chmod(path, mode)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ipsecctl", required=True)
+    b = os.path.abspath(ap.parse_args().ipsecctl)
+
+    rc, out, err, _ = run(b, [])
+    check("no arguments prints usage", rc == 1 and err == USAGE, err)
+    rc, out, err, _ = run(b, ["-x"])
+    check("unknown option", rc == 1 and err == "ipsecctl: unknown option -- x\n" + USAGE, err)
+    rc, out, err, _ = run(b, ["-n", "-f", "-", "extra"])
+    check("stray operand", rc == 1 and
+          err == "ipsecctl: unknown command line argument: extra ...\n" + USAGE, err)
+    rc, out, err, _ = run(b, ["-s", "bogus"])
+    check("bad show modifier", rc == 1 and
+          err == "ipsecctl: Unknown show modifier 'bogus'\n" + USAGE, err)
+    rc, out, err, _ = run(b, ["-f"])
+    check("missing option argument", rc == 1 and
+          err == "ipsecctl: option requires an argument -- f\n" + USAGE, err)
+
+    rule = b"flow esp from 192.0.2.1 to 192.0.2.2\n"
+    rc, out, err, _ = run(b, ["-nv", "-f", "-"], stdin=rule)
+    check("-f - reads standard input", rc == 0 and out.startswith("flow esp out from 192.0.2.1"), out + err)
+    rc, out, err, _ = run(b, ["-n", "-f", "-"], stdin=rule)
+    check("-n alone prints nothing", rc == 0 and out == "" and err == "", out + err)
+    rc, out, err, _ = run(b, ["-nv", "-D", "p=198.51.100.1", "-D", "bad", "-f", "-"],
+                          stdin=b"p = \"192.0.2.9\"\nflow esp from 192.0.2.1 to 10.0.0.0/8 peer $p\n")
+    check("-D overrides the file and reports bad definitions",
+          rc == 0 and "peer 198.51.100.1 type" in out and
+          err == "ipsecctl: could not parse macro definition bad\n", out + err)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        loose = write(tmp, "loose.conf", rule, 0o644)
+        rc, out, err, _ = run(b, ["-n", "-f", loose])
+        check("world-readable file is refused", rc == 1 and
+              err == "ipsecctl: %s: group writable or world read/writable\n%s" % (loose, SYNTAX), err)
+        ok = write(tmp, "ok.conf", rule, 0o640)
+        rc, out, err, _ = run(b, ["-n", "-f", ok])
+        check("group-readable file is accepted", rc == 0 and err == "", err)
+        missing = os.path.join(tmp, "missing.conf")
+        rc, out, err, _ = run(b, ["-n", "-f", missing])
+        check("unreadable file", rc == 1 and
+              err == "ipsecctl: pushfile: %s: No such file or directory\n%s" % (missing, SYNTAX), err)
+        rc, out, err, _ = run(b, ["-n", "-f", tmp])
+        check("a directory is not a file", rc == 1 and "Is a directory" in err and err.endswith(SYNTAX), err)
+
+        # A 10 MB line: one word, then one quoted string, then one of blanks.
+        huge = write(tmp, "huge.conf", b"flow esp from " + b"a" * (10 << 20) + b" to 192.0.2.2\n" + rule)
+        rc, out, err, elapsed = run(b, ["-nv", "-f", huge])
+        check("10 MB word: error with file and line, no hang",
+              rc == 1 and err == "%s: 1: string too long\n%s: 1: syntax error\n%s" % (huge, huge, SYNTAX)
+              and elapsed < 10, err[:300])
+        huge = write(tmp, "hugeq.conf", b"flow esp from \"" + b"b" * (10 << 20) + b"\" to x\n" + rule)
+        rc, out, err, elapsed = run(b, ["-nv", "-f", huge])
+        check("10 MB quoted string", rc == 1 and err.startswith("%s: 1: string too long\n" % huge)
+              and elapsed < 10, err[:300])
+        huge = write(tmp, "hugeb.conf", b" " * (10 << 20) + b"\n" + rule + b"junk\n")
+        rc, out, err, elapsed = run(b, ["-nv", "-f", huge])
+        check("10 MB of blanks then an error on line 3",
+              rc == 1 and err == "%s: 3: syntax error\n%s" % (huge, SYNTAX) and elapsed < 10, err[:300])
+        junk = write(tmp, "junk.conf", bytes(range(256)) * 64)
+        rc, out, err, _ = run(b, ["-nv", "-f", junk])
+        check("binary junk", rc == 1 and err.startswith(junk + ": 1: syntax error\n") and
+              err.endswith(SYNTAX), err[:300])
+
+        key = b"0x" + b"00" * 32
+        rc, out, err, _ = run(b, ["-nv", "-f", "-"],
+                              stdin=b"esp from 192.0.2.1 to 192.0.2.2 spi 0x1000 authkey file \"/nonexistent/k\"\n")
+        check("missing key file is fatal", rc == 1 and
+              err == "ipsecctl: open /nonexistent/k: No such file or directory\n", err)
+
+        rc, out, err, _ = run(b, ["-f", ok])
+        check("loading without a backend fails clearly and changes nothing",
+              rc == 1 and "nothing was changed" in err, err)
+        rc, out, err, _ = run(b, ["-nF"])
+        check("-nF does nothing", rc == 0 and err == "", err)
+
+    passed = sum(1 for _, ok in results if ok)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+// Runs the parser and compiler over text in memory, with an injected
+// resolver, and captures what they print.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "compiler/plan.h"
+#include "compiler/rule_compiler.h"
+#include "compiler/rule_printer.h"
+#include "parser/macro_table.h"
+#include "parser/parse_driver.h"
+#include "tests/unit/fake_resolver.h"
+
+namespace ipsecctl::testing {
+
+// A FILE* that collects what is written to it.
+class CapturedStream {
+ public:
+  CapturedStream() : file_(open_memstream(&data_, &size_)) {}
+  ~CapturedStream() {
+    std::fclose(file_);
+    std::free(data_);
+  }
+  CapturedStream(const CapturedStream&) = delete;
+  CapturedStream& operator=(const CapturedStream&) = delete;
+  std::FILE* get() { return file_; }
+  std::string text() {
+    std::fflush(file_);
+    return std::string(data_, size_);
+  }
+
+ private:
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::FILE* file_;
+};
+
+struct Compiled {
+  compiler::Plan plan;
+  std::string out;  // what -v prints
+  std::string err;  // diagnostics
+  int errors = 0;
+};
+
+inline Compiled compile(const std::string& text, FakeResolver& resolver,
+                        compiler::PrintOptions print = {}, bool verbose = true) {
+  Compiled result;
+  CapturedStream out, err;
+  Diagnostics diagnostics(err.get());
+  compiler::RulePrinter printer(out.get(), resolver, diagnostics, print);
+  compiler::RuleCompiler rules(resolver, diagnostics, result.plan, verbose ? &printer : nullptr);
+  parser::MacroTable macros;
+  parser::ParseDriver driver(rules, diagnostics, macros);
+  driver.parse_text("test.conf", text);
+  result.out = out.text();
+  result.err = err.text();
+  result.errors = diagnostics.error_count();
+  return result;
+}
+
+inline Compiled compile(const std::string& text) {
+  FakeResolver resolver;
+  return compile(text, resolver);
+}
+
+}  // namespace ipsecctl::testing

@@ -162,9 +162,8 @@ std::string format_mask(const IpAddress& a) {
   mask.prefixlen = a.prefixlen;
   for (std::size_t i = 0; i < a.size(); ++i) {
     int bits = static_cast<int>(a.prefixlen) - static_cast<int>(8 * i);
-    mask.bytes[i] = bits >= 8 ? 0xff
-                    : bits <= 0 ? 0
-                                : static_cast<std::uint8_t>(0xff << (8 - bits));
+    int byte = bits >= 8 ? 0xff : bits <= 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    mask.bytes[i] = static_cast<std::uint8_t>(byte);
   }
   return format_address(mask);
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,12 +136,14 @@ struct RuleRef {
   std::uint32_t index;  // into the vector of that kind
 };
 
+// Deques: entries never move once added, and growing by 100k entries
+// never needs the old and the new copy in memory at once.
 struct Plan {
-  std::vector<FlowEntry> flows;
-  std::vector<SaEntry> sas;
-  std::vector<BundleEntry> bundles;
-  std::vector<IkeEntry> ikes;
-  std::vector<RuleRef> order;  // every rule, in the order it was added
+  std::deque<FlowEntry> flows;
+  std::deque<SaEntry> sas;
+  std::deque<BundleEntry> bundles;
+  std::deque<IkeEntry> ikes;
+  std::deque<RuleRef> order;  // every rule, in the order it was added
 
   bool empty() const { return order.empty(); }
 };

@@ -163,9 +163,11 @@ std::optional<std::string> SystemResolver::service_name(std::uint16_t port,
 }
 
 std::string SystemResolver::host_name() {
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
-  return name;
+  if (!host_name_) {
+    char name[HOST_NAME_MAX + 1] = {};
+    host_name_ = ::gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
+  }
+  return *host_name_;
 }
 
 }  // namespace ipsecctl::compiler

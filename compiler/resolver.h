@@ -55,6 +55,7 @@ class SystemResolver : public Resolver {
   };
   void load_interfaces();
   bool interfaces_loaded_ = false;
+  std::optional<std::string> host_name_;
   std::vector<Interface> interfaces_;
   // Port and protocol names are looked up once per value: a large
   // configuration repeats the same few many times.

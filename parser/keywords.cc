@@ -1,6 +1,6 @@
 #include "parser/keywords.h"
 
-#include <algorithm>
+#include <cstdint>
 #include <array>
 #include <utility>
 
@@ -39,10 +39,22 @@ constexpr std::array<std::pair<std::string_view, Parser::token_kind_type>, 49> k
 }  // namespace
 
 std::optional<Parser::token_kind_type> lookup_keyword(std::string_view word) {
-  auto last = kKeywords.end();
-  auto it = std::lower_bound(kKeywords.begin(), last, word,
-                             [](const auto& entry, std::string_view w) { return entry.first < w; });
-  if (it != last && it->first == word) return it->second;
+  // Every word of a configuration passes through here: index the sorted
+  // table by first letter so that a lookup compares one or two entries.
+  static const auto first_of_letter = [] {
+    std::array<std::uint8_t, 27> start{};
+    std::size_t i = 0;
+    for (int letter = 0; letter < 26; ++letter) {
+      start[static_cast<std::size_t>(letter)] = static_cast<std::uint8_t>(i);
+      while (i < kKeywords.size() && kKeywords[i].first[0] == 'a' + letter) ++i;
+    }
+    start[26] = static_cast<std::uint8_t>(kKeywords.size());
+    return start;
+  }();
+  if (word.empty() || word[0] < 'a' || word[0] > 'z') return std::nullopt;
+  auto letter = static_cast<std::size_t>(word[0] - 'a');
+  for (std::size_t i = first_of_letter[letter]; i < first_of_letter[letter + 1]; ++i)
+    if (kKeywords[i].first == word) return kKeywords[i].second;
   return std::nullopt;
 }
 

@@ -13,46 +13,12 @@
 // Implemented in the generated scanner.
 void* ipsecctl_scanner_create(ipsecctl::parser::ScanState* state);
 void ipsecctl_scanner_destroy(void* scanner);
-void ipsecctl_scanner_push(void* scanner, char* base, std::size_t size);
+void ipsecctl_scanner_push(void* scanner, std::FILE* file);
+void ipsecctl_scanner_push_text(void* scanner, char* base, std::size_t size);
 ipsecctl::parser::Parser::symbol_type ipsecctl_scanner_next(void* scanner,
                                                             ipsecctl::parser::ScanState& state);
 
 namespace ipsecctl::parser {
-
-namespace {
-
-// Closes a descriptor on every path.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool read_all(int fd, std::string& out) {
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) return true;
-    out.append(chunk, static_cast<std::size_t>(n));
-  }
-}
-
-// Flex scans a buffer in place; it must end with two NUL bytes.
-void terminate_for_flex(std::string& content) { content.append(2, '\0'); }
-
-}  // namespace
 
 ParseDriver::ParseDriver(Semantics& semantics, Diagnostics& diagnostics, MacroTable& macros,
                          ParseOptions options)
@@ -63,50 +29,42 @@ ParseDriver::ParseDriver(Semantics& semantics, Diagnostics& diagnostics, MacroTa
 
 ParseDriver::~ParseDriver() { ipsecctl_scanner_destroy(scanner_); }
 
-bool ParseDriver::read_file(const std::string& path, std::string& content, bool top_level) {
-  if (top_level && path == "-") {
-    if (!read_all(STDIN_FILENO, content)) {
-      diagnostics_.note("pushfile: stdin: " + std::string(std::strerror(errno)));
-      return false;
-    }
-    return true;
-  }
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
+std::unique_ptr<std::FILE, ParseDriver::FileCloser> ParseDriver::open_file(
+    const std::string& path, bool top_level) {
+  if (top_level && path == "-") return std::unique_ptr<std::FILE, FileCloser>(stdin);
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "re"));
+  if (!file) {
     diagnostics_.note("pushfile: " + path + ": " + std::strerror(errno));
-    return false;
+    return nullptr;
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
+  if (::fstat(::fileno(file.get()), &st) != 0) {
     diagnostics_.note("cannot stat " + path + ": " + std::strerror(errno));
-    return false;
+    return nullptr;
   }
   if (S_ISDIR(st.st_mode)) {
     diagnostics_.note("pushfile: " + path + ": " + std::strerror(EISDIR));
-    return false;
+    return nullptr;
   }
   if (top_level && options_.check_file_secrecy) {
     // The file may hold keys: refuse it unless only its owner can change it.
     if (st.st_uid != 0 && st.st_uid != ::getuid()) {
       diagnostics_.note(path + ": owner not root or current user");
-      return false;
+      return nullptr;
     }
     if ((st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0) {
       diagnostics_.note(path + ": group writable or world read/writable");
-      return false;
+      return nullptr;
     }
   }
-  if (!read_all(fd.get(), content)) {
-    diagnostics_.note("pushfile: " + path + ": " + std::strerror(errno));
-    return false;
-  }
-  return true;
+  return file;
 }
 
 bool ParseDriver::parse(const std::string& path) {
   auto top = std::make_unique<OpenFile>();
   top->name = path == "-" ? "stdin" : path;
-  if (!read_file(path, top->content, true)) return false;
+  top->stream = open_file(path, true);
+  if (!top->stream) return false;
   if (path != "-") {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) != nullptr) top->canonical = resolved;
@@ -118,14 +76,15 @@ bool ParseDriver::parse(const std::string& path) {
 void ParseDriver::parse_text(const std::string& display_name, std::string text) {
   auto top = std::make_unique<OpenFile>();
   top->name = display_name;
-  top->content = std::move(text);
+  // fmemopen does not like empty buffers; an empty file is just a newline.
+  if (text.empty()) text = "\n";
+  top->stream.reset(::fmemopen(text.data(), text.size(), "r"));
   run(std::move(top));
 }
 
 void ParseDriver::push_file(std::unique_ptr<OpenFile> file) {
   file->id = diagnostics_.intern_file(file->name);
-  terminate_for_flex(file->content);
-  ipsecctl_scanner_push(scanner_, file->content.data(), file->content.size() - 2);
+  ipsecctl_scanner_push(scanner_, file->stream.get());
   files_.push_back(std::move(file));
   diagnostics_.set_position(files_.back()->id, state_.line);
 }
@@ -172,9 +131,9 @@ bool ParseDriver::expand_macro(ScanState& state, const std::string& name) {
   sub.line = state.token_line;
   sub.token_line = state.token_line;
   std::string text = *value + " ";
-  terminate_for_flex(text);
+  text.append(2, '\0');  // Flex scans a buffer in place up to two NULs
   void* scanner = ipsecctl_scanner_create(&sub);
-  ipsecctl_scanner_push(scanner, text.data(), text.size() - 2);
+  ipsecctl_scanner_push_text(scanner, text.data(), text.size() - 2);
   for (;;) {
     Parser::symbol_type token = ipsecctl_scanner_next(scanner, sub);
     if (token.kind() == Parser::symbol_kind::S_YYEOF) break;
@@ -214,7 +173,8 @@ bool ParseDriver::include_file(const std::string& path) {
     diagnostics_.note("pushfile: " + path + ": includes nested too deeply");
     return false;
   }
-  if (!read_file(path, file->content, false)) return false;
+  file->stream = open_file(path, false);
+  if (!file->stream) return false;
   std::uint32_t include_line = diagnostics_.position().line;
   file->resume_line = state_.line;
   state_.line = 1;

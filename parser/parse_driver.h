@@ -6,6 +6,7 @@
 // the line OpenBSD's messages name.
 #pragma once
 
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <string>
@@ -60,15 +61,20 @@ class ParseDriver {
   bool inside_include() const { return files_.size() > 1; }
 
  private:
+  struct FileCloser {
+    void operator()(std::FILE* f) const {
+      if (f != nullptr && f != stdin) std::fclose(f);
+    }
+  };
   struct OpenFile {
     std::string name;
     std::uint32_t id = 0;
-    std::string content;          // kept alive while Flex scans it in place
+    std::unique_ptr<std::FILE, FileCloser> stream;  // read by Flex block by block
     std::uint32_t resume_line = 0;  // includer's line to return to
-    std::string canonical;        // for include-loop detection
+    std::string canonical;          // for include-loop detection
   };
 
-  bool read_file(const std::string& path, std::string& content, bool top_level);
+  std::unique_ptr<std::FILE, FileCloser> open_file(const std::string& path, bool top_level);
   void run(std::unique_ptr<OpenFile> top);
   void push_file(std::unique_ptr<OpenFile> file);
 

@@ -37,20 +37,6 @@ struct Cipher {
   bool needs_auth = true;
 };
 
-std::optional<Cipher> phase1_cipher(const EncTransform* enc) {
-  if (enc == nullptr) return Cipher{"AES", "128,128:256"};
-  switch (enc->id) {
-    case EncAlg::TripleDesCbc: return Cipher{"3DES", nullptr};
-    case EncAlg::Aes: return Cipher{"AES", "128,128:256"};
-    case EncAlg::Aes128: return Cipher{"AES", "128,128:128"};
-    case EncAlg::Aes192: return Cipher{"AES", "192,192:192"};
-    case EncAlg::Aes256: return Cipher{"AES", "256,256:256"};
-    case EncAlg::Blowfish: return Cipher{"BLOWFISH", "128,96:192"};
-    case EncAlg::Cast128: return Cipher{"CAST", nullptr};
-    default: return std::nullopt;
-  }
-}
-
 std::optional<Cipher> phase2_cipher(const EncTransform* enc) {
   if (enc == nullptr) return Cipher{"AES", "128,128:256"};
   switch (enc->id) {
@@ -72,6 +58,21 @@ std::optional<Cipher> phase2_cipher(const EncTransform* enc) {
     case EncAlg::Blowfish: return Cipher{"BLOWFISH", "128,96:192"};
     case EncAlg::Cast128: return Cipher{"CAST", nullptr};
     case EncAlg::Null: return Cipher{"NULL", nullptr, false};
+    default: return std::nullopt;
+  }
+}
+
+// Phase 1 offers a subset of the phase 2 ciphers, under the same names.
+std::optional<Cipher> phase1_cipher(const EncTransform* enc) {
+  if (enc == nullptr) return phase2_cipher(nullptr);
+  switch (enc->id) {
+    case EncAlg::TripleDesCbc:
+    case EncAlg::Aes:
+    case EncAlg::Aes128:
+    case EncAlg::Aes192:
+    case EncAlg::Aes256:
+    case EncAlg::Blowfish:
+    case EncAlg::Cast128: return phase2_cipher(enc);
     default: return std::nullopt;
   }
 }

@@ -1,14 +1,13 @@
 #include "parser/parse_driver.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
-#include <iterator>
 
 // Implemented in the generated scanner.
 void* ipsecctl_scanner_create(ipsecctl::parser::ScanState* state);

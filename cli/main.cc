@@ -1,10 +1,17 @@
 // ipsecctl: options, dispatch, exit status. Everything else lives in the
 // parser, compiler and backends libraries.
+//
+// Order of work, as on OpenBSD: -F flush, then -f load (or -d remove),
+// then -s show, then -m monitor.
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <stdexcept>
 
+#include "backends/kernel/kernel_channel.h"
+#include "backends/make_backend.h"
 #include "cli/options.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
@@ -18,47 +25,71 @@ using namespace ipsecctl;
 // (unbuffered) stderr come first when both go to one pipe.
 char g_stdout_buffer[16384];
 
-int run(const cli::Options& options) {
-  Diagnostics diagnostics;
-  compiler::SystemResolver resolver;
-  int status = 0;
+class Run {
+ public:
+  explicit Run(const cli::Options& options) : options_(options) {}
 
-  if (options.flush && !options.no_action) {
-    diagnostics.note("-F needs a kernel backend, and this build has none yet");
-    status = 1;
-  }
-
-  if (options.file) {
-    compiler::CompileRequest request;
-    request.path = *options.file;
-    request.defines = options.defines;
-    request.print_rules = options.verbose > 0 && !options.show;
-    request.print.rule_numbers = options.verbose > 1;
-    request.print.deleting = options.deleting;
-    request.print.show_keys = options.show_keys;
-    request.report_unused_macros = options.verbose > 1;
-    auto result = compiler::compile_config(request, resolver, diagnostics);
-    if (!result.ok()) {
-      diagnostics.note("Syntax error in config file: ipsec rules not loaded");
-      status = 1;
-    } else if (!options.no_action && !result.plan.empty()) {
-      diagnostics.note(std::string(options.deleting ? "removing" : "loading") +
-                       " rules needs a kernel or IKE daemon backend, and this build has none "
-                       "yet; nothing was changed (use -n to check the file)");
-      status = 1;
+  int operator()() {
+    int status = 0;
+    if (options_.flush && !options_.no_action && !kernel_backend()->flush()) status = 1;
+    if (options_.file && !load()) status = 1;
+    if (options_.show && !show()) status = 1;
+    if (options_.monitor) {
+      std::fflush(stdout);
+      if (!kernel_backend()->monitor(options_.verbose, stdout)) status = 1;
     }
+    return status;
   }
 
-  if (options.show) {
-    diagnostics.note("-s needs a kernel backend, and this build has none yet");
-    status = 1;
+ private:
+  // Opened on first use, so -n never needs the kernel.
+  backends::KernelBackend* kernel_backend() {
+    if (!kernel_) kernel_ = backends::make_kernel_backend(options_.kernel, diagnostics_, resolver_);
+    return kernel_.get();
   }
-  if (options.monitor) {
-    diagnostics.note("-m needs a kernel backend, and this build has none yet");
-    status = 1;
+
+  bool load() {
+    compiler::CompileRequest request;
+    request.path = *options_.file;
+    request.defines = options_.defines;
+    request.print_rules = options_.verbose > 0 && !options_.show;
+    request.print.rule_numbers = options_.verbose > 1;
+    request.print.deleting = options_.deleting;
+    request.print.show_keys = options_.show_keys;
+    request.report_unused_macros = options_.verbose > 1;
+    auto result = compiler::compile_config(request, resolver_, diagnostics_);
+    if (!result.ok()) {
+      diagnostics_.note("Syntax error in config file: ipsec rules not loaded");
+      return false;
+    }
+    if (options_.no_action || result.plan.empty()) return true;
+    if (!result.plan.ikes.empty()) {
+      // All or nothing: the kernel part is not loaded without the IKE part.
+      diagnostics_.note(std::string("ike rules are handed to an IKE daemon (isakmpd or charon), "
+                                    "and this build has no IKE daemon backend yet; nothing was ") +
+                        (options_.deleting ? "removed" : "loaded"));
+      return false;
+    }
+    return kernel_backend()->apply(result.plan, options_.deleting ? backends::Action::Delete
+                                                                  : backends::Action::Add);
   }
-  return status;
-}
+
+  bool show() {
+    backends::ShowRequest request;
+    request.flows = *options_.show != cli::ShowWhat::Sas;
+    request.sas = *options_.show != cli::ShowWhat::Flows;
+    request.titles = *options_.show == cli::ShowWhat::All;
+    request.verbose = options_.verbose;
+    request.show_keys = options_.show_keys;
+    request.collapse = options_.collapse;
+    return kernel_backend()->show(request, stdout);
+  }
+
+  const cli::Options& options_;
+  Diagnostics diagnostics_;
+  compiler::SystemResolver resolver_;
+  std::unique_ptr<backends::KernelBackend> kernel_;
+};
 
 }  // namespace
 
@@ -69,9 +100,13 @@ int main(int argc, char** argv) {
   if (!options) return 1;
   int status;
   try {
-    status = run(*options);
+    status = Run(*options)();
   } catch (const ipsecctl::FatalError& fatal) {
     std::fprintf(stderr, "ipsecctl: %s\n", fatal.what());
+    status = 1;
+  } catch (const ipsecctl::backends::KernelError& error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "ipsecctl: %s\n", error.what());
     status = 1;
   }
   std::fflush(stdout);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace ipsecctl::cli {
 
@@ -24,12 +25,63 @@ std::optional<ShowWhat> lookup_show(const char* word) {
 }
 }  // namespace
 
+namespace {
+// Takes the long options (--name value or --name=value) out of argv before
+// getopt sees it, so the short options keep BSD getopt's exact behaviour.
+bool take_long_options(int& argc, char** argv, Options& o) {
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {  // everything after it stays for getopt
+      while (i < argc) argv[kept++] = argv[i++];
+      break;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    if (name == "kernel") {
+      if (!has_value) {
+        if (i + 1 >= argc) {
+          std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
+          return false;
+        }
+        value = argv[++i];
+      }
+      if (value != "xfrm") {
+        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: xfrm)\n",
+                     value.c_str());
+        return false;
+      }
+      o.kernel = value;
+    } else {
+      std::fprintf(stderr, "ipsecctl: unknown option --%s\n", name.c_str());
+      return false;
+    }
+  }
+  argv[kept] = nullptr;
+  argc = kept;
+  return true;
+}
+}  // namespace
+
 std::optional<Options> parse_options(int argc, char** argv) {
   if (argc < 2) {
     print_usage();
     return std::nullopt;
   }
   Options o;
+  if (!take_long_options(argc, argv, o)) {
+    print_usage();
+    return std::nullopt;
+  }
   int ch;
   ::opterr = 0;  // report in BSD getopt's words below
   // '+': stop at the first operand, as BSD getopt does.

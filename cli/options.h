@@ -22,6 +22,8 @@ struct Options {
   std::optional<std::string> file;   // -f
   std::string fifo = "/var/run/isakmpd.fifo";  // -i
   std::optional<ShowWhat> show;      // -s
+  // Long options (extensions; OpenBSD has none):
+  std::string kernel = "xfrm";       // --kernel xfrm
 };
 
 // Parses argv as OpenBSD does. On a usage error prints the messages and

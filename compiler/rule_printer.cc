@@ -38,7 +38,10 @@ std::string port_text(std::uint16_t port, std::uint8_t proto, Resolver& resolver
 }
 }  // namespace
 
-std::string format_flow(const FlowEntry& f, Resolver& resolver) {
+namespace {
+// The flow line with the source and destination already written out.
+std::string flow_line(const FlowEntry& f, const std::string& from, const std::string& to,
+                      Resolver& resolver) {
   std::string s = "flow ";
   s += satype_name(f.satype);
   s += f.direction == Direction::In ? " in" : " out";
@@ -46,9 +49,9 @@ std::string format_flow(const FlowEntry& f, Resolver& resolver) {
     auto name = resolver.protocol_name(f.proto);
     s += " proto " + (name ? *name : std::to_string(f.proto));
   }
-  s += " from " + format_prefix(f.src);
+  s += " from " + from;
   if (f.sport != 0) s += " port " + port_text(f.sport, f.proto, resolver);
-  s += " to " + format_prefix(f.dst);
+  s += " to " + to;
   if (f.dport != 0) s += " port " + port_text(f.dport, f.proto, resolver);
   if (f.local) s += " local " + format_prefix(*f.local);
   if (f.peer) s += " peer " + format_prefix(*f.peer);
@@ -58,6 +61,25 @@ std::string format_flow(const FlowEntry& f, Resolver& resolver) {
   s += flow_type_name(f.type);
   s += "\n";
   return s;
+}
+
+std::string address_list(const std::vector<IpAddress>& addresses) {
+  std::string s = "{ ";
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    if (i != 0) s += ", ";
+    s += format_prefix(addresses[i]);
+  }
+  return s + " }";
+}
+}  // namespace
+
+std::string format_flow(const FlowEntry& f, Resolver& resolver) {
+  return flow_line(f, format_prefix(f.src), format_prefix(f.dst), resolver);
+}
+
+std::string format_flow_group(const FlowEntry& first, const std::vector<IpAddress>& sources,
+                              const std::vector<IpAddress>& destinations, Resolver& resolver) {
+  return flow_line(first, address_list(sources), address_list(destinations), resolver);
 }
 
 std::string format_sa(const SaEntry& sa, bool show_keys) {

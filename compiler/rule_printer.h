@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
@@ -14,6 +15,10 @@ const char* satype_name(SaType type);
 const char* flow_type_name(FlowType type);
 
 std::string format_flow(const FlowEntry& flow, Resolver& resolver);
+// `-s flow -c`: flows that differ only in their addresses, as one line
+// with braces ("from { a, b } to { c }").
+std::string format_flow_group(const FlowEntry& first, const std::vector<IpAddress>& sources,
+                              const std::vector<IpAddress>& destinations, Resolver& resolver);
 std::string format_sa(const SaEntry& sa, bool show_keys);
 std::string format_bundle(const BundleEntry& bundle);
 

@@ -1,0 +1,409 @@
+#include "backends/kernel/channel_backend.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include "backends/kernel/kernel_show.h"
+#include "backends/kernel/lower_plan.h"
+#include "compiler/rule_printer.h"
+
+namespace ipsecctl::backends {
+
+using compiler::FlowEntry;
+using compiler::Plan;
+
+namespace {
+
+enum class Presence : std::uint8_t { Absent, Same, Differs, Duplicate };
+
+// One policy the plan asks for, kept small (32 bytes) so that 10^5 flows
+// cost a few MiB; the policy itself is lowered again when it is sent.
+struct DesiredPolicy {
+  Fingerprint id;
+  std::uint64_t content = 0;
+  std::uint32_t flow = 0;
+  std::uint8_t sub = 0;
+  Presence presence = Presence::Absent;
+  std::uint16_t specificity = 0;
+};
+
+struct Change {
+  ChangeKind kind;
+  std::uint32_t ref;      // index into the desired policies or states
+  bool original = false;  // send the kernel's own entry (undo), not the plan's
+};
+
+bool is_policy(ChangeKind kind) {
+  return kind == ChangeKind::AddPolicy || kind == ChangeKind::UpdatePolicy ||
+         kind == ChangeKind::DeletePolicy;
+}
+
+// Failures that leave the kernel as the change wanted it anyway.
+bool harmless(ChangeKind kind, int error) {
+  switch (kind) {
+    case ChangeKind::AddPolicy:
+    case ChangeKind::AddState:
+      return error == EEXIST;
+    case ChangeKind::DeletePolicy:
+    case ChangeKind::DeleteState:
+      return error == ENOENT || error == ESRCH;
+    case ChangeKind::UpdatePolicy:
+      return false;
+  }
+  return false;
+}
+
+const char* verb(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::AddPolicy:
+    case ChangeKind::AddState: return "add";
+    case ChangeKind::UpdatePolicy: return "update";
+    case ChangeKind::DeletePolicy:
+    case ChangeKind::DeleteState: return "remove";
+  }
+  return "change";
+}
+
+std::string without_newline(std::string text) {
+  while (!text.empty() && (text.back() == '\n')) text.pop_back();
+  return text;
+}
+
+const char* dir_name(PolicyDir dir) {
+  return dir == PolicyDir::In ? "in" : dir == PolicyDir::Out ? "out" : "fwd";
+}
+
+std::string hint(ChangeKind kind, int error) {
+  if (error == EPROTONOSUPPORT && !is_policy(kind))
+    return " (this kernel has no support for the SA's protocol: modules esp4/esp6, "
+           "ah4/ah6 or ipcomp/ipcomp6)";
+  if (error == ENOSYS || (error == ENOENT && kind == ChangeKind::AddState))
+    return " (this kernel does not provide the algorithm)";
+  if (error == EPERM) return " (needs root or CAP_NET_ADMIN)";
+  return "";
+}
+
+}  // namespace
+
+bool ChannelBackend::apply(const Plan& plan, Action action) {
+  const bool adding = action == Action::Add;
+  PlanLowering lowering(plan);
+  bool refused = false;
+  for (const FlowEntry& f : plan.flows)
+    if (auto why = lowering.check_flow(f)) {
+      diag_.error_at(f.origin, *why);
+      refused = true;
+    }
+  for (const auto& sa : plan.sas)
+    if (auto why = lowering.check_sa(sa)) {
+      diag_.error_at(sa.origin, *why);
+      refused = true;
+    }
+  if (adding)
+    for (const auto& bundle : plan.bundles) {
+      diag_.error_at(bundle.origin,
+                     "SA bundles cannot be loaded into the Linux kernel: it groups SAs through "
+                     "the templates of a policy, which ipsec.conf cannot express");
+      refused = true;
+    }
+  if (refused) {
+    diag_.note(std::string("the kernel cannot express these rules; nothing was ") +
+               (adding ? "loaded" : "removed"));
+    return false;
+  }
+
+  try {
+    // What the plan wants, by identity.
+    std::vector<DesiredPolicy> desired;
+    desired.reserve(plan.flows.size() * 2);
+    std::array<KernelPolicy, 2> lowered;
+    for (std::uint32_t i = 0; i < plan.flows.size(); ++i) {
+      std::size_t n = lowering.lower_flow(plan.flows[i], lowered);
+      for (std::size_t j = 0; j < n; ++j) {
+        DesiredPolicy d;
+        d.id = policy_identity(lowered[j]);
+        d.content = policy_content(lowered[j]);
+        d.flow = i;
+        d.sub = static_cast<std::uint8_t>(j);
+        d.specificity = static_cast<std::uint16_t>(selector_specificity(lowered[j].selector));
+        desired.push_back(d);
+      }
+    }
+    std::sort(desired.begin(), desired.end(), [](const DesiredPolicy& a, const DesiredPolicy& b) {
+      return std::tie(a.id, a.flow, a.sub) < std::tie(b.id, b.flow, b.sub);
+    });
+    // A flow written twice is added once, as OpenBSD takes EEXIST as success.
+    for (std::size_t k = 1; k < desired.size(); ++k)
+      if (desired[k].id == desired[k - 1].id) desired[k].presence = Presence::Duplicate;
+
+    std::vector<KernelState> states;
+    std::map<Fingerprint, std::uint32_t> state_index;
+    for (const auto& sa : plan.sas) {
+      KernelState s = lowering.lower_sa(sa);
+      if (state_index.emplace(state_identity(s), static_cast<std::uint32_t>(states.size())).second)
+        states.push_back(std::move(s));
+    }
+
+    // What the kernel already has.
+    std::unordered_map<std::uint32_t, KernelPolicy> policy_originals;
+    channel_->dump_policies([&](KernelPolicy&& k) {
+      Fingerprint id = policy_identity(k);
+      auto it = std::lower_bound(desired.begin(), desired.end(), id,
+                                 [](const DesiredPolicy& d, const Fingerprint& f) { return d.id < f; });
+      if (it == desired.end() || it->id != id) return;
+      if (policy_content(k) == it->content) {
+        it->presence = Presence::Same;
+      } else {
+        it->presence = Presence::Differs;
+        policy_originals.emplace(static_cast<std::uint32_t>(it - desired.begin()), std::move(k));
+      }
+    });
+    std::vector<Presence> state_presence(states.size(), Presence::Absent);
+    std::vector<std::optional<KernelState>> state_originals(states.size());
+    channel_->dump_states([&](KernelState&& k) {
+      auto it = state_index.find(state_identity(k));
+      if (it == state_index.end()) return;
+      state_presence[it->second] =
+          state_content(k) == state_content(states[it->second]) ? Presence::Same
+                                                                 : Presence::Differs;
+      state_originals[it->second] = std::move(k);
+    });
+
+    // The difference, in the order it must be applied.
+    std::vector<Change> changes;
+    std::vector<std::uint32_t> policy_order;
+    for (std::uint32_t k = 0; k < desired.size(); ++k) {
+      Presence p = desired[k].presence;
+      if (p == Presence::Duplicate) continue;
+      if (adding ? (p == Presence::Absent || p == Presence::Differs) : p != Presence::Absent)
+        policy_order.push_back(k);
+    }
+    std::sort(policy_order.begin(), policy_order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const DesiredPolicy& x = desired[a];
+      const DesiredPolicy& y = desired[b];
+      // Widest first when adding, narrowest first when removing.
+      if (x.specificity != y.specificity)
+        return adding ? x.specificity < y.specificity : x.specificity > y.specificity;
+      return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
+    });
+    if (adding) {
+      for (std::uint32_t i = 0; i < states.size(); ++i) {
+        if (state_presence[i] == Presence::Differs)
+          changes.push_back({ChangeKind::DeleteState, i, true});
+        if (state_presence[i] != Presence::Same) changes.push_back({ChangeKind::AddState, i});
+      }
+      for (std::uint32_t k : policy_order)
+        changes.push_back({desired[k].presence == Presence::Differs ? ChangeKind::UpdatePolicy
+                                                                    : ChangeKind::AddPolicy,
+                           k});
+    } else {
+      for (std::uint32_t k : policy_order) changes.push_back({ChangeKind::DeletePolicy, k});
+      for (std::uint32_t i = 0; i < states.size(); ++i)
+        if (state_presence[i] != Presence::Absent)
+          changes.push_back({ChangeKind::DeleteState, i, true});
+    }
+    if (changes.empty()) return true;
+
+    auto policy_of = [&](const Change& c) {
+      if (c.original) {
+        auto it = policy_originals.find(c.ref);
+        if (it != policy_originals.end()) return it->second;
+      }
+      std::array<KernelPolicy, 2> out;
+      lowering.lower_flow(plan.flows[desired[c.ref].flow], out);
+      return out[desired[c.ref].sub];
+    };
+    auto state_of = [&](const Change& c) -> const KernelState& {
+      if (c.original && state_originals[c.ref]) return *state_originals[c.ref];
+      return states[c.ref];
+    };
+    auto queue = [&](const std::vector<Change>& list) {
+      for (std::uint32_t tag = 0; tag < list.size(); ++tag) {
+        const Change& c = list[tag];
+        if (is_policy(c.kind))
+          channel_->queue_policy(c.kind, policy_of(c), tag);
+        else
+          channel_->queue_state(c.kind, state_of(c), tag);
+      }
+      return channel_->send();
+    };
+
+    SendOutcome outcome = queue(changes);
+    bool failed = outcome.answers_lost;
+    for (const ChangeFailure& failure : outcome.failures) {
+      if (failure.tag >= changes.size()) continue;
+      const Change& c = changes[failure.tag];
+      if (harmless(c.kind, failure.error)) continue;
+      failed = true;
+      std::string what;
+      SourceLocation origin;
+      if (is_policy(c.kind)) {
+        const FlowEntry& flow = plan.flows[desired[c.ref].flow];
+        origin = flow.origin;
+        what = without_newline(compiler::format_flow(flow, resolver_)) + " (policy dir " +
+               dir_name(policy_of(c).dir) + ")";
+      } else {
+        origin = state_of(c).origin;
+        what = without_newline(compiler::format_sa(sa_from_state(state_of(c)), false));
+      }
+      std::string message = "kernel refused to " + std::string(verb(c.kind)) + " " + what +
+                            ": " + std::strerror(failure.error) + hint(c.kind, failure.error);
+      if (!failure.kernel_message.empty()) message += ": " + failure.kernel_message;
+      diag_.error_at(origin, message);
+    }
+    if (!failed) return true;
+    if (outcome.answers_lost)
+      diag_.note("the kernel's answers overflowed the socket; treating every change as suspect");
+
+    // Undo everything this run sent, newest first. Undoing a change that
+    // never took effect is harmless (EEXIST/ENOENT), so no bookkeeping of
+    // which ones failed is needed.
+    std::vector<Change> undo;
+    undo.reserve(changes.size());
+    for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+      switch (it->kind) {
+        case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref}); break;
+        case ChangeKind::UpdatePolicy:
+          undo.push_back({ChangeKind::UpdatePolicy, it->ref, true});
+          break;
+        case ChangeKind::DeletePolicy:
+          undo.push_back({ChangeKind::AddPolicy, it->ref, true});
+          break;
+        case ChangeKind::AddState: undo.push_back({ChangeKind::DeleteState, it->ref}); break;
+        case ChangeKind::DeleteState:
+          undo.push_back({ChangeKind::AddState, it->ref, true});
+          break;
+      }
+    }
+    SendOutcome undone = queue(undo);
+    std::size_t left = 0;
+    for (const ChangeFailure& failure : undone.failures)
+      if (failure.tag < undo.size() && !harmless(undo[failure.tag].kind, failure.error)) ++left;
+    if (left != 0 || undone.answers_lost) {
+      diag_.note("rolling back failed for " + std::to_string(left) +
+                 " changes; check the kernel with ipsecctl -s all");
+    } else {
+      diag_.note(std::string(adding ? "loading" : "removing") + " failed; the " +
+                 std::to_string(changes.size()) +
+                 " changes of this run were undone and the kernel is as it was");
+    }
+    return false;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
+bool ChannelBackend::flush() {
+  try {
+    channel_->flush_all();
+    return true;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
+bool ChannelBackend::show(const ShowRequest& request, std::FILE* out) {
+  try {
+    std::string text;
+    if (request.flows) {
+      std::vector<FlowEntry> flows;
+      channel_->dump_policies([&](KernelPolicy&& p) {
+        if (auto flow = flow_from_policy(p)) flows.push_back(std::move(*flow));
+      });
+      std::stable_sort(flows.begin(), flows.end(), flow_display_less);
+      if (request.titles) text += "FLOWS:\n";
+      if (flows.empty() && request.titles) text += "No flows\n";
+      for (std::size_t i = 0; i < flows.size();) {
+        std::size_t end = i + 1;
+        if (request.collapse)
+          while (end < flows.size() && flows_collapse(flows[i], flows[end])) ++end;
+        if (request.verbose > 1) {
+          text += "@" + std::to_string(i);
+          for (std::size_t k = i + 1; k < end; ++k) text += "," + std::to_string(k);
+          text += " ";
+        }
+        if (request.collapse) {
+          std::vector<IpAddress> sources, destinations;
+          for (std::size_t k = i; k < end; ++k) {
+            if (std::find(sources.begin(), sources.end(), flows[k].src) == sources.end())
+              sources.push_back(flows[k].src);
+            if (std::find(destinations.begin(), destinations.end(), flows[k].dst) ==
+                destinations.end())
+              destinations.push_back(flows[k].dst);
+          }
+          text += compiler::format_flow_group(flows[i], sources, destinations, resolver_);
+        } else {
+          text += compiler::format_flow(flows[i], resolver_);
+        }
+        i = end;
+        if (text.size() > (1 << 16)) {
+          std::fwrite(text.data(), 1, text.size(), out);
+          text.clear();
+        }
+      }
+    }
+    if (request.sas) {
+      std::vector<KernelState> states;
+      channel_->dump_states([&](KernelState&& s) { states.push_back(std::move(s)); });
+      std::stable_sort(states.begin(), states.end(),
+                       [](const KernelState& a, const KernelState& b) { return a.spi < b.spi; });
+      if (request.titles) text += request.flows ? "\nSAD:\n" : "SAD:\n";
+      if (states.empty() && request.titles) text += "No entries\n";
+      for (const KernelState& s : states) {
+        text += compiler::format_sa(sa_from_state(s), request.show_keys);
+        if (request.verbose > 0) text += format_state_details(s, request.show_keys);
+      }
+    }
+    std::fwrite(text.data(), 1, text.size(), out);
+    return true;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
+bool ChannelBackend::monitor(int verbose, std::FILE* out) {
+  try {
+    channel_->monitor([&](const MonitorEvent& event) {
+      std::string text = event.name + ":";
+      if (event.state) {
+        text += " " + compiler::format_sa(sa_from_state(*event.state), false);
+      } else if (event.policy) {
+        KernelPolicy policy = *event.policy;
+        const bool forward = policy.dir == PolicyDir::Fwd;
+        if (forward) policy.dir = PolicyDir::In;
+        std::string line = without_newline(
+            compiler::format_flow(*flow_from_policy(policy), resolver_));
+        text += " " + line + (forward ? " (forwarding)\n" : "\n");
+      } else {
+        text += "\n";
+      }
+      if (!event.detail.empty()) text += "\t" + event.detail + "\n";
+      if (verbose > 0 && !event.raw.empty()) {
+        text += "RAW " + channel_->name() + " MESSAGE:\n";
+        char hex[4];
+        for (std::size_t i = 0; i < event.raw.size(); ++i) {
+          std::snprintf(hex, sizeof hex, "%02x ", event.raw[i]);
+          text += hex;
+          if (i % 8 == 7 || i + 1 == event.raw.size()) text += "\n";
+        }
+      }
+      std::fwrite(text.data(), 1, text.size(), out);
+      std::fflush(out);
+      return true;
+    });
+    return true;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
+}  // namespace ipsecctl::backends

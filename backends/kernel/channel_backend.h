@@ -1,0 +1,48 @@
+// A kernel backend driven through a KernelChannel: loading with a diff
+// against the kernel and rollback, flushing, showing and monitoring. The
+// channel decides the wire format (XFRM or PF_KEY); nothing here does.
+//
+// Loading (-f):
+//   1. every rule is checked for what the kernel can express; one refusal
+//      stops the load before anything is sent;
+//   2. the kernel's SPD and SAD are dumped and compared with the plan by
+//      identity (selector+direction for policies, destination+SPI+protocol
+//      for SAs): equal entries are left alone, so reloading an unchanged
+//      file sends nothing; changed ones are updated, missing ones added;
+//   3. SAs go first, then policies from the widest selectors to the
+//      narrowest (inserting a covering prefix after its sub-prefixes is
+//      what makes the kernel's inexact-policy lists slow);
+//   4. when the kernel refuses anything, every change of this run is
+//      undone in reverse order, so the kernel ends as it began.
+// Deleting (-d) removes the entries the file would add, with the same
+// all-or-nothing rule.
+#pragma once
+
+#include <memory>
+
+#include "backends/backend.h"
+#include "backends/kernel/kernel_channel.h"
+#include "compiler/resolver.h"
+#include "parser/diagnostics.h"
+
+namespace ipsecctl::backends {
+
+class ChannelBackend final : public KernelBackend {
+ public:
+  ChannelBackend(std::unique_ptr<KernelChannel> channel, Diagnostics& diagnostics,
+                 compiler::Resolver& resolver)
+      : channel_(std::move(channel)), diag_(diagnostics), resolver_(resolver) {}
+
+  std::string name() const override { return channel_->name(); }
+  bool apply(const compiler::Plan& plan, Action action) override;
+  bool flush() override;
+  bool show(const ShowRequest& request, std::FILE* out) override;
+  bool monitor(int verbose, std::FILE* out) override;
+
+ private:
+  std::unique_ptr<KernelChannel> channel_;
+  Diagnostics& diag_;
+  compiler::Resolver& resolver_;
+};
+
+}  // namespace ipsecctl::backends

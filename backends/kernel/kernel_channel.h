@@ -1,0 +1,73 @@
+// The wire-specific half of a kernel backend: how SPD and SAD entries are
+// read, written and watched over one kind of socket (XFRM netlink,
+// PF_KEY v2). Everything else (lowering, diffing, rollback, printing) is
+// shared and lives in kernel_backend.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backends/kernel/kernel_objects.h"
+
+namespace ipsecctl::backends {
+
+// The kernel interface itself failed (no permission, no such protocol, a
+// broken socket): one line for the user, nothing else can go on.
+class KernelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ChangeKind : std::uint8_t {
+  AddPolicy, UpdatePolicy, DeletePolicy, AddState, DeleteState
+};
+
+// A change the kernel refused, by the tag it was queued with.
+struct ChangeFailure {
+  std::uint32_t tag = 0;
+  int error = 0;              // errno
+  std::string kernel_message; // extended ack text, when the kernel gave one
+};
+
+struct SendOutcome {
+  std::vector<ChangeFailure> failures;
+  // The kernel's answers overflowed the socket (ENOBUFS): some failures
+  // may be missing, so callers must assume any change may have failed.
+  bool answers_lost = false;
+};
+
+// Something the kernel announced while monitoring (-m).
+struct MonitorEvent {
+  std::string name;  // "sadb_add", "sadb_acquire", ...
+  std::optional<KernelPolicy> policy;
+  std::optional<KernelState> state;
+  std::string detail;      // anything else worth a line
+  std::vector<std::uint8_t> raw;  // the message as received (-v)
+};
+
+class KernelChannel {
+ public:
+  virtual ~KernelChannel() = default;
+  virtual std::string name() const = 0;
+
+  // Calls `each` once per entry; throws KernelError.
+  virtual void dump_policies(const std::function<void(KernelPolicy&&)>& each) = 0;
+  virtual void dump_states(const std::function<void(KernelState&&)>& each) = 0;
+
+  // Changes are queued, sent in large writes, and confirmed together by
+  // send(); each failure names the tag its change was queued with.
+  virtual void queue_policy(ChangeKind kind, const KernelPolicy& policy, std::uint32_t tag) = 0;
+  virtual void queue_state(ChangeKind kind, const KernelState& state, std::uint32_t tag) = 0;
+  virtual SendOutcome send() = 0;
+
+  virtual void flush_all() = 0;  // SPD and SAD
+  // Blocks, calling `each` per event, until `each` returns false or the
+  // process is interrupted.
+  virtual void monitor(const std::function<bool(const MonitorEvent&)>& each) = 0;
+};
+
+}  // namespace ipsecctl::backends

@@ -1,0 +1,31 @@
+// Kernel entries printed as OpenBSD's `ipsecctl -s` prints them: flows as
+// `flow` rules, SAs as manual SA rules, `-v` details as PF_KEY extension
+// lines.
+//
+// XFRM `fwd` policies are the Linux half of an `in` flow, so they are not
+// listed on their own; per-socket policies are not flows at all.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "backends/kernel/kernel_objects.h"
+#include "compiler/plan.h"
+#include "compiler/resolver.h"
+
+namespace ipsecctl::backends {
+
+std::optional<compiler::FlowEntry> flow_from_policy(const KernelPolicy& policy);
+compiler::SaEntry sa_from_state(const KernelState& state);
+
+// The `-s sa -v` lines after the rule line.
+std::string format_state_details(const KernelState& state, bool show_keys);
+
+// Orders flows so that entries to the same peer sit together (and can be
+// collapsed with -c).
+bool flow_display_less(const compiler::FlowEntry& a, const compiler::FlowEntry& b);
+
+// Whether -c may merge `b` into the group started by `a`.
+bool flows_collapse(const compiler::FlowEntry& a, const compiler::FlowEntry& b);
+
+}  // namespace ipsecctl::backends

@@ -1,0 +1,41 @@
+// KernelChannel over NETLINK_XFRM: Linux's native IPsec configuration
+// interface. Changes are packed into 64 KiB writes without per-message
+// acknowledgements (the kernel answers only failures, each carrying the
+// sequence number, which is the change's tag), then confirmed by one
+// request whose answer proves every earlier message was processed.
+#pragma once
+
+#include <memory>
+
+#include "backends/kernel/kernel_channel.h"
+#include "backends/xfrm/netlink_socket.h"
+
+namespace ipsecctl::backends::xfrm {
+
+class XfrmChannel final : public KernelChannel {
+ public:
+  XfrmChannel();  // throws KernelError
+  std::string name() const override { return "XFRM"; }
+  void dump_policies(const std::function<void(KernelPolicy&&)>& each) override;
+  void dump_states(const std::function<void(KernelState&&)>& each) override;
+  void queue_policy(ChangeKind kind, const KernelPolicy& policy, std::uint32_t tag) override;
+  void queue_state(ChangeKind kind, const KernelState& state, std::uint32_t tag) override;
+  SendOutcome send() override;
+  void flush_all() override;
+  void monitor(const std::function<bool(const MonitorEvent&)>& each) override;
+
+ private:
+  template <typename F>
+  void dump(std::uint16_t type, F&& each);
+  void transmit();
+  void collect_answers(bool until_barrier);
+  void request_with_ack(std::uint16_t type, const void* payload, std::size_t size,
+                        const char* what);
+
+  NetlinkSocket socket_;
+  std::vector<std::uint8_t> batch_;
+  std::vector<std::uint8_t> receive_buffer_;
+  SendOutcome pending_;
+};
+
+}  // namespace ipsecctl::backends::xfrm

@@ -111,9 +111,15 @@ def main():
         check("missing key file is fatal", rc == 1 and
               err == "ipsecctl: open /nonexistent/k: No such file or directory\n", err)
 
-        rc, out, err, _ = run(b, ["-f", ok])
-        check("loading without a backend fails clearly and changes nothing",
-              rc == 1 and "nothing was changed" in err, err)
+        # An ike rule is refused before any kernel or daemon is touched, so
+        # this is safe outside a namespace of our own.
+        ike = write(tmp, "ike.conf", rule + b"ike esp from 192.0.2.1 to 192.0.2.2\n")
+        rc, out, err, _ = run(b, ["-f", ike])
+        check("ike rules without an IKE backend: clear error, nothing loaded",
+              rc == 1 and "nothing was loaded" in err, err)
+        rc, out, err, _ = run(b, ["--kernel", "bogus", "-n", "-f", ok])
+        check("unknown --kernel is a usage error",
+              rc == 1 and err.startswith("ipsecctl: unknown kernel interface 'bogus'"), err)
         rc, out, err, _ = run(b, ["-nF"])
         check("-nF does nothing", rc == 0 and err == "", err)
 

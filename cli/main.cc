@@ -57,6 +57,7 @@ class Run {
     request.print.deleting = options_.deleting;
     request.print.show_keys = options_.show_keys;
     request.report_unused_macros = options_.verbose > 1;
+    request.allow_static_aead = options_.allow_static_aead;
     auto result = compiler::compile_config(request, resolver_, diagnostics_);
     if (!result.ok()) {
       diagnostics_.note("Syntax error in config file: ipsec rules not loaded");

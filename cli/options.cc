@@ -61,6 +61,8 @@ bool take_long_options(int& argc, char** argv, Options& o) {
         return false;
       }
       o.kernel = value;
+    } else if (name == "allow-static-aead" && !has_value) {
+      o.allow_static_aead = true;
     } else {
       std::fprintf(stderr, "ipsecctl: unknown option --%s\n", name.c_str());
       return false;

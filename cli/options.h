@@ -24,6 +24,7 @@ struct Options {
   std::optional<ShowWhat> show;      // -s
   // Long options (extensions; OpenBSD has none):
   std::string kernel = "xfrm";       // --kernel xfrm
+  bool allow_static_aead = false;    // --allow-static-aead
 };
 
 // Parses argv as OpenBSD does. On a usage error prints the messages and

@@ -14,6 +14,7 @@ CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
   RulePrinter printer(out, resolver, diagnostics, request.print);
   RuleCompiler compiler(resolver, diagnostics, result.plan,
                         request.print_rules ? &printer : nullptr);
+  compiler.allow_static_aead(request.allow_static_aead);
   parser::ParseOptions options;
   options.check_file_secrecy = request.check_file_secrecy;
   options.report_unused_macros = request.report_unused_macros;

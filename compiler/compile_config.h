@@ -21,6 +21,7 @@ struct CompileRequest {
   PrintOptions print;
   bool report_unused_macros = false;  // -vv
   bool check_file_secrecy = true;
+  bool allow_static_aead = false;  // --allow-static-aead
 };
 
 struct CompileResult {

@@ -549,7 +549,7 @@ bool RuleCompiler::validate_sa(std::uint32_t spi, SaType satype, TransformSet& x
         return false;
       }
       if (xfs.enc == nullptr) xfs.enc = &enc_transform(EncAlg::Aes);
-      if (xfs.enc->nostatic) {
+      if (xfs.enc->nostatic && !(allow_static_aead_ && xfs.enc->noauth)) {
         diag_.error(std::string(xfs.enc->name) + " is disallowed with static keys");
         return false;
       }

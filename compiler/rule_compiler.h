@@ -49,6 +49,11 @@ class RuleCompiler final : public parser::Semantics {
   std::optional<unsigned> sec_interface(const std::string& name) override;
   std::optional<std::string> id_with_prefix(const std::string& id, long long prefix) override;
 
+  // Lets manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305, which OpenBSD
+  // refuses with static keys: re-installing the same key restarts the
+  // counter that forms the nonce, so the caller must never reuse a key.
+  void allow_static_aead(bool allow) { allow_static_aead_ = allow; }
+
   bool macro_defined(const std::string& name, const std::string& value) override;
   bool ike_rule(parser::IkeRule&& rule) override;
   bool flow_rule(parser::FlowRule&& rule) override;
@@ -97,6 +102,7 @@ class RuleCompiler final : public parser::Semantics {
   std::uint32_t rule_nr_ = 0;
   std::vector<BundleChain> bundles_;
   std::optional<DefaultPeer> default_peer_;
+  bool allow_static_aead_ = false;
 };
 
 }  // namespace ipsecctl::compiler

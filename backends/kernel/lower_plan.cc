@@ -63,6 +63,12 @@ std::optional<std::string> PlanLowering::check_flow(const FlowEntry& flow) const
            " has no Linux XFRM equivalent (use require, use, bypass or deny)";
   if (flow.satype == SaType::Tcpmd5)
     return std::string("tcpmd5 flows have no Linux XFRM equivalent");
+  if (flow.type == FlowType::Use && flow.direction == Direction::Out &&
+      flow.satype != SaType::Ipcomp &&
+      mode_for(flow, flow.peer ? *flow.peer : IpAddress{}) == TunnelMode::Tunnel)
+    return std::string("flow type use has no Linux equivalent for outbound tunnel-mode "
+                       "traffic (the kernel refuses optional tunnel templates there); "
+                       "use type require");
   return std::nullopt;
 }
 
@@ -115,8 +121,14 @@ std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
       IpAddress peer = flow.peer ? *flow.peer : IpAddress{};
       IpAddress local = flow.local ? *flow.local : IpAddress{};
       t.mode = mode_for(flow, peer);
-      t.optional = flow.type == FlowType::Use ||
-                   (flow.satype == SaType::Ipcomp && flow.direction == Direction::In);
+      // Linux refuses optional tunnel-mode templates on outbound policies,
+      // so outbound IPcomp (whose OpenBSD default type is use) is
+      // required there; inbound it stays optional. See check_flow() for
+      // esp/ah.
+      t.optional = flow.direction == Direction::In
+                       ? flow.type == FlowType::Use || flow.satype == SaType::Ipcomp
+                       : flow.type == FlowType::Use &&
+                             (t.mode == TunnelMode::Transport || flow.satype != SaType::Ipcomp);
       // Transport mode ignores the template's addresses when matching,
       // but they are kept so that `-s flow` shows the rule's peer.
       t.src = flow.direction == Direction::Out ? local : peer;

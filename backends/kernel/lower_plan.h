@@ -12,7 +12,10 @@
 //                                       forwards decrypted traffic.
 //   type require  -> template required       type use    -> template optional
 //   type bypass   -> allow, no template      type deny   -> block
-//   type acquire / dontacq have no Linux equivalent: the rule is refused.
+//   type acquire / dontacq have no Linux equivalent: the rule is refused,
+//   as is type use on an outbound esp/ah tunnel (the kernel refuses
+//   optional tunnel-mode templates on outbound policies; outbound ipcomp,
+//   whose default type is use, is required instead).
 //   satype esp/ah/ipcomp/ipip -> template protocol 50/51/108/4. Inbound
 //   ipcomp templates are optional because small packets travel
 //   uncompressed, as RFC 3173 allows.

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The qemu tier: boots a stock Debian kernel (it has ESP, AH, IPcomp and
+# PF_KEY, which this machine's kernel lacks) and runs guest-test.sh in it.
+# usage: qemu_test.sh IPSECCTL ESP_SNIFF WORKDIR
+# The kernel download is cached in WORKDIR (or $IPSECCTL_QEMU_CACHE).
+# Exit 77 (skipped) when qemu is not installed.
+set -eu
+ipsecctl=$1 sniff=$2 work=$3
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  echo "SKIP: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+  exit 77
+fi
+cache=${IPSECCTL_QEMU_CACHE:-$work/qemu-cache}
+"$here/fetch-kernel.sh" "$cache"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+"$here/build-initramfs.sh" "$cache" "$scratch/initramfs.cpio" "$here/guest-test.sh" \
+  "$ipsecctl" "$sniff"
+"$here/run-guest.sh" "$cache" "$scratch/initramfs.cpio" "$scratch/console.log"

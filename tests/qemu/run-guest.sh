@@ -1,0 +1,21 @@
+#!/bin/sh
+# Boots CACHE/vmlinux with an initramfs under qemu (TCG: this machine's
+# KVM cannot run a stock kernel) and passes the guest's verdict on: exit 0
+# only if the console shows "GUEST-EXIT rc=0".
+# usage: run-guest.sh CACHE INITRAMFS LOG
+set -eu
+cache=$1 initrd=$2 log=$3
+accel=tcg,thread=multi
+cpu=max
+if [ -r /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then accel=kvm; cpu=host; fi
+status=0
+timeout 600 qemu-system-x86_64 -machine pc -accel "$accel" -cpu "$cpu" -smp 1 -m 512 \
+  -nodefaults -no-user-config -nographic -no-reboot -serial stdio -monitor none \
+  -kernel "$cache/vmlinux" -initrd "$initrd" \
+  -append "console=ttyS0 panic=-1 loglevel=3" < /dev/null > "$log" 2>&1 || status=$?
+tr -d '\r' < "$log" | sed -n '/^ok \|^FAIL\|^     \|passed, .* failed\|GUEST-EXIT/p'
+if [ $status -ne 0 ]; then
+  echo "qemu exited with status $status; console log: $log" >&2
+  exit 1
+fi
+tr -d '\r' < "$log" | grep -q '^GUEST-EXIT rc=0$'

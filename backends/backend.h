@@ -41,6 +41,9 @@ class KernelBackend : public Backend {
   virtual bool show(const ShowRequest& request, std::FILE* out) = 0;
   // Prints events until interrupted; returns false on failure.
   virtual bool monitor(int verbose, std::FILE* out) = 0;
+  // Takes back the last successful apply() (when a later part of the same
+  // load failed). Returns false after reporting what could not be undone.
+  virtual bool undo_last() = 0;
 };
 
 }  // namespace ipsecctl::backends

@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "backends/isakmpd/isakmpd_fifo.h"
 #include "backends/kernel/kernel_channel.h"
 #include "backends/make_backend.h"
 #include "cli/options.h"
@@ -64,15 +65,35 @@ class Run {
       return false;
     }
     if (options_.no_action || result.plan.empty()) return true;
+    const auto action = options_.deleting ? backends::Action::Delete : backends::Action::Add;
+    const char* nothing = options_.deleting ? "nothing was removed" : "nothing was loaded";
+    // All or nothing across backends: the IKE daemon is found before the
+    // kernel is touched, and the kernel part is undone if the daemon
+    // then refuses its part.
+    std::unique_ptr<backends::Backend> ike;
     if (!result.plan.ikes.empty()) {
-      // All or nothing: the kernel part is not loaded without the IKE part.
-      diagnostics_.note(std::string("ike rules are handed to an IKE daemon (isakmpd or charon), "
-                                    "and this build has no IKE daemon backend yet; nothing was ") +
-                        (options_.deleting ? "removed" : "loaded"));
+      ike = ike_backend();
+      if (!ike) {
+        diagnostics_.note("the file has ike rules but no IKE daemon was found: isakmpd's fifo " +
+                          options_.fifo + " does not exist (give another with -i); " + nothing);
+        return false;
+      }
+    }
+    const bool kernel_part =
+        !result.plan.flows.empty() || !result.plan.sas.empty() || !result.plan.bundles.empty();
+    if (kernel_part && !kernel_backend()->apply(result.plan, action)) return false;
+    if (ike && !ike->apply(result.plan, action)) {
+      if (kernel_part) kernel_backend()->undo_last();
       return false;
     }
-    return kernel_backend()->apply(result.plan, options_.deleting ? backends::Action::Delete
-                                                                  : backends::Action::Add);
+    return true;
+  }
+
+  // The IKE daemon that is there: isakmpd when its fifo exists.
+  std::unique_ptr<backends::Backend> ike_backend() {
+    if (backends::IsakmpdFifoBackend::present(options_.fifo))
+      return std::make_unique<backends::IsakmpdFifoBackend>(options_.fifo, diagnostics_);
+    return nullptr;
   }
 
   bool show() {

@@ -90,17 +90,119 @@ std::string hint(ChangeKind kind, int error) {
 
 }  // namespace
 
+// Everything one load decided, kept after success so that undo_last()
+// can take it back when another backend fails later in the same run.
+struct LoadTransaction {
+  explicit LoadTransaction(const Plan& p) : plan(p), lowering(p) {}
+  const Plan& plan;
+  PlanLowering lowering;
+  std::vector<DesiredPolicy> desired;  // sorted by identity
+  std::vector<KernelState> states;
+  std::unordered_map<std::uint32_t, KernelPolicy> policy_originals;
+  std::vector<std::optional<KernelState>> state_originals;
+  std::vector<Change> changes;
+
+  KernelPolicy policy_of(const Change& c) const {
+    if (c.original) {
+      auto it = policy_originals.find(c.ref);
+      if (it != policy_originals.end()) return it->second;
+    }
+    std::array<KernelPolicy, 2> out;
+    lowering.lower_flow(plan.flows[desired[c.ref].flow], out);
+    return out[desired[c.ref].sub];
+  }
+  const KernelState& state_of(const Change& c) const {
+    if (c.original && state_originals[c.ref]) return *state_originals[c.ref];
+    return states[c.ref];
+  }
+};
+
+ChannelBackend::ChannelBackend(std::unique_ptr<KernelChannel> channel, Diagnostics& diagnostics,
+                               compiler::Resolver& resolver)
+    : channel_(std::move(channel)), diag_(diagnostics), resolver_(resolver) {}
+
+ChannelBackend::~ChannelBackend() = default;
+
+namespace {
+
+// The changes that take `changes` back, newest first. Undoing a change
+// that never took effect is harmless (EEXIST/ENOENT), so no bookkeeping of
+// which ones failed is needed.
+std::vector<Change> undo_of(const std::vector<Change>& changes) {
+  std::vector<Change> undo;
+  undo.reserve(changes.size());
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    switch (it->kind) {
+      case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref}); break;
+      case ChangeKind::UpdatePolicy: undo.push_back({ChangeKind::UpdatePolicy, it->ref, true}); break;
+      case ChangeKind::DeletePolicy: undo.push_back({ChangeKind::AddPolicy, it->ref, true}); break;
+      case ChangeKind::AddState: undo.push_back({ChangeKind::DeleteState, it->ref}); break;
+      case ChangeKind::DeleteState: undo.push_back({ChangeKind::AddState, it->ref, true}); break;
+    }
+  }
+  return undo;
+}
+
+}  // namespace
+
+namespace {
+
+SendOutcome send(KernelChannel& channel, const LoadTransaction& t,
+                 const std::vector<Change>& list) {
+  for (std::uint32_t tag = 0; tag < list.size(); ++tag) {
+    const Change& c = list[tag];
+    if (is_policy(c.kind))
+      channel.queue_policy(c.kind, t.policy_of(c), tag);
+    else
+      channel.queue_state(c.kind, t.state_of(c), tag);
+  }
+  return channel.send();
+}
+
+bool undo(KernelChannel& channel, Diagnostics& diag, const LoadTransaction& t) {
+  std::vector<Change> undo = undo_of(t.changes);
+  SendOutcome undone = send(channel, t, undo);
+  std::size_t left = 0;
+  for (const ChangeFailure& failure : undone.failures)
+    if (failure.tag < undo.size() && !harmless(undo[failure.tag].kind, failure.error)) ++left;
+  if (left != 0 || undone.answers_lost) {
+    diag.note("rolling back failed for " + std::to_string(left) +
+              " changes; check the kernel with ipsecctl -s all");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ChannelBackend::undo_last() {
+  if (!last_) return true;
+  try {
+    bool ok = undo(*channel_, diag_, *last_);
+    if (ok)
+      diag_.note("the " + std::to_string(last_->changes.size()) +
+                 " kernel changes of this run were undone; the kernel is as it was");
+    last_.reset();
+    return ok;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
 bool ChannelBackend::apply(const Plan& plan, Action action) {
   const bool adding = action == Action::Add;
-  PlanLowering lowering(plan);
+  last_.reset();
+  auto transaction = std::make_unique<LoadTransaction>(plan);
+  LoadTransaction& t = *transaction;
   bool refused = false;
   for (const FlowEntry& f : plan.flows)
-    if (auto why = lowering.check_flow(f)) {
+    if (auto why = t.lowering.check_flow(f)) {
       diag_.error_at(f.origin, *why);
       refused = true;
     }
   for (const auto& sa : plan.sas)
-    if (auto why = lowering.check_sa(sa)) {
+    if (auto why = t.lowering.check_sa(sa)) {
       diag_.error_at(sa.origin, *why);
       refused = true;
     }
@@ -119,11 +221,11 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
 
   try {
     // What the plan wants, by identity.
-    std::vector<DesiredPolicy> desired;
+    std::vector<DesiredPolicy>& desired = t.desired;
     desired.reserve(plan.flows.size() * 2);
     std::array<KernelPolicy, 2> lowered;
     for (std::uint32_t i = 0; i < plan.flows.size(); ++i) {
-      std::size_t n = lowering.lower_flow(plan.flows[i], lowered);
+      std::size_t n = t.lowering.lower_flow(plan.flows[i], lowered);
       for (std::size_t j = 0; j < n; ++j) {
         DesiredPolicy d;
         d.id = policy_identity(lowered[j]);
@@ -141,16 +243,15 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     for (std::size_t k = 1; k < desired.size(); ++k)
       if (desired[k].id == desired[k - 1].id) desired[k].presence = Presence::Duplicate;
 
-    std::vector<KernelState> states;
+    std::vector<KernelState>& states = t.states;
     std::map<Fingerprint, std::uint32_t> state_index;
     for (const auto& sa : plan.sas) {
-      KernelState s = lowering.lower_sa(sa);
+      KernelState s = t.lowering.lower_sa(sa);
       if (state_index.emplace(state_identity(s), static_cast<std::uint32_t>(states.size())).second)
         states.push_back(std::move(s));
     }
 
     // What the kernel already has.
-    std::unordered_map<std::uint32_t, KernelPolicy> policy_originals;
     channel_->dump_policies([&](KernelPolicy&& k) {
       Fingerprint id = policy_identity(k);
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
@@ -160,22 +261,22 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
         it->presence = Presence::Same;
       } else {
         it->presence = Presence::Differs;
-        policy_originals.emplace(static_cast<std::uint32_t>(it - desired.begin()), std::move(k));
+        t.policy_originals.emplace(static_cast<std::uint32_t>(it - desired.begin()), std::move(k));
       }
     });
     std::vector<Presence> state_presence(states.size(), Presence::Absent);
-    std::vector<std::optional<KernelState>> state_originals(states.size());
+    t.state_originals.resize(states.size());
     channel_->dump_states([&](KernelState&& k) {
       auto it = state_index.find(state_identity(k));
       if (it == state_index.end()) return;
       state_presence[it->second] =
           state_content(k) == state_content(states[it->second]) ? Presence::Same
                                                                  : Presence::Differs;
-      state_originals[it->second] = std::move(k);
+      t.state_originals[it->second] = std::move(k);
     });
 
     // The difference, in the order it must be applied.
-    std::vector<Change> changes;
+    std::vector<Change>& changes = t.changes;
     std::vector<std::uint32_t> policy_order;
     for (std::uint32_t k = 0; k < desired.size(); ++k) {
       Presence p = desired[k].presence;
@@ -209,31 +310,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     }
     if (changes.empty()) return true;
 
-    auto policy_of = [&](const Change& c) {
-      if (c.original) {
-        auto it = policy_originals.find(c.ref);
-        if (it != policy_originals.end()) return it->second;
-      }
-      std::array<KernelPolicy, 2> out;
-      lowering.lower_flow(plan.flows[desired[c.ref].flow], out);
-      return out[desired[c.ref].sub];
-    };
-    auto state_of = [&](const Change& c) -> const KernelState& {
-      if (c.original && state_originals[c.ref]) return *state_originals[c.ref];
-      return states[c.ref];
-    };
-    auto queue = [&](const std::vector<Change>& list) {
-      for (std::uint32_t tag = 0; tag < list.size(); ++tag) {
-        const Change& c = list[tag];
-        if (is_policy(c.kind))
-          channel_->queue_policy(c.kind, policy_of(c), tag);
-        else
-          channel_->queue_state(c.kind, state_of(c), tag);
-      }
-      return channel_->send();
-    };
-
-    SendOutcome outcome = queue(changes);
+    SendOutcome outcome = send(*channel_, t, changes);
     bool failed = outcome.answers_lost;
     for (const ChangeFailure& failure : outcome.failures) {
       if (failure.tag >= changes.size()) continue;
@@ -246,52 +323,26 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
         const FlowEntry& flow = plan.flows[desired[c.ref].flow];
         origin = flow.origin;
         what = without_newline(compiler::format_flow(flow, resolver_)) + " (policy dir " +
-               dir_name(policy_of(c).dir) + ")";
+               dir_name(t.policy_of(c).dir) + ")";
       } else {
-        origin = state_of(c).origin;
-        what = without_newline(compiler::format_sa(sa_from_state(state_of(c)), false));
+        origin = t.state_of(c).origin;
+        what = without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
       }
       std::string message = "kernel refused to " + std::string(verb(c.kind)) + " " + what +
                             ": " + std::strerror(failure.error) + hint(c.kind, failure.error);
       if (!failure.kernel_message.empty()) message += ": " + failure.kernel_message;
       diag_.error_at(origin, message);
     }
-    if (!failed) return true;
+    if (!failed) {
+      last_ = std::move(transaction);
+      return true;
+    }
     if (outcome.answers_lost)
       diag_.note("the kernel's answers overflowed the socket; treating every change as suspect");
-
-    // Undo everything this run sent, newest first. Undoing a change that
-    // never took effect is harmless (EEXIST/ENOENT), so no bookkeeping of
-    // which ones failed is needed.
-    std::vector<Change> undo;
-    undo.reserve(changes.size());
-    for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
-      switch (it->kind) {
-        case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref}); break;
-        case ChangeKind::UpdatePolicy:
-          undo.push_back({ChangeKind::UpdatePolicy, it->ref, true});
-          break;
-        case ChangeKind::DeletePolicy:
-          undo.push_back({ChangeKind::AddPolicy, it->ref, true});
-          break;
-        case ChangeKind::AddState: undo.push_back({ChangeKind::DeleteState, it->ref}); break;
-        case ChangeKind::DeleteState:
-          undo.push_back({ChangeKind::AddState, it->ref, true});
-          break;
-      }
-    }
-    SendOutcome undone = queue(undo);
-    std::size_t left = 0;
-    for (const ChangeFailure& failure : undone.failures)
-      if (failure.tag < undo.size() && !harmless(undo[failure.tag].kind, failure.error)) ++left;
-    if (left != 0 || undone.answers_lost) {
-      diag_.note("rolling back failed for " + std::to_string(left) +
-                 " changes; check the kernel with ipsecctl -s all");
-    } else {
+    if (undo(*channel_, diag_, t))
       diag_.note(std::string(adding ? "loading" : "removing") + " failed; the " +
                  std::to_string(changes.size()) +
                  " changes of this run were undone and the kernel is as it was");
-    }
     return false;
   } catch (const KernelError& error) {
     diag_.note(error.what());

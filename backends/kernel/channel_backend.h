@@ -27,22 +27,27 @@
 
 namespace ipsecctl::backends {
 
+struct LoadTransaction;  // what one load decided (channel_backend.cc)
+
 class ChannelBackend final : public KernelBackend {
  public:
   ChannelBackend(std::unique_ptr<KernelChannel> channel, Diagnostics& diagnostics,
-                 compiler::Resolver& resolver)
-      : channel_(std::move(channel)), diag_(diagnostics), resolver_(resolver) {}
+                 compiler::Resolver& resolver);
+  ~ChannelBackend() override;
 
   std::string name() const override { return channel_->name(); }
   bool apply(const compiler::Plan& plan, Action action) override;
   bool flush() override;
   bool show(const ShowRequest& request, std::FILE* out) override;
   bool monitor(int verbose, std::FILE* out) override;
+  bool undo_last() override;
 
  private:
+
   std::unique_ptr<KernelChannel> channel_;
   Diagnostics& diag_;
   compiler::Resolver& resolver_;
+  std::unique_ptr<LoadTransaction> last_;  // the last successful apply()
 };
 
 }  // namespace ipsecctl::backends

@@ -227,6 +227,26 @@ def run_checks(b, tmp):
           rc == 1 and "acquire.conf: 2: flow type acquire has no Linux XFRM equivalent" in err
           and policies(ns) == before, err)
 
+    # All or nothing across backends: flows plus an ike rule whose daemon
+    # never reads its fifo; the flows must be taken back out.
+    mixed = os.path.join(tmp, "mixed.conf")
+    with open(gateway) as f:
+        text = f.read()
+    with open(mixed, "w") as f:
+        f.write(text + "ike esp from 10.1.0.0/16 to 10.4.0.0/16 peer 198.51.100.1\n")
+    os.chmod(mixed, 0o600)
+    fifo = os.path.join(tmp, "isakmpd.fifo")
+    os.mkfifo(fifo, 0o600)
+    sh(b, "-F", ns=ns)
+    rc, out, err = sh(b, "-i", fifo, "-f", mixed, ns=ns, check_rc=False)
+    check("flows + ike, isakmpd not reading: the kernel part is undone",
+          rc == 1 and "no isakmpd is reading" in err and "were undone" in err
+          and policies(ns).strip() == "", err + policies(ns))
+    rc, out, err = sh(b, "-i", os.path.join(tmp, "none.fifo"), "-f", mixed, ns=ns,
+                      check_rc=False)
+    check("flows + ike, no IKE daemon at all: nothing is loaded",
+          rc == 1 and "no IKE daemon was found" in err and policies(ns).strip() == "", err)
+
     # -d removes exactly what the file added.
     sh(b, "-f", gateway, ns=ns)  # back to the original peer
     foreign = ["ip", "xfrm", "policy", "add", "src", "10.200.0.0/16", "dst", "10.201.0.0/16",

@@ -1,0 +1,37 @@
+// isakmpd's command fifo as a backend: `ike` rules become the very text
+// `ipsecctl -nv` prints (compiler/isakmpd_commands), written to the fifo
+// in one go (or, with -d, the teardown commands).
+//
+// The path must be a fifo, and a daemon must be reading it: opening a
+// fifo for writing blocks until a reader appears, so it is opened
+// non-blocking and retried until a deadline, and every write waits a
+// bounded time for room. No daemon gives a clear error within seconds.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "backends/backend.h"
+#include "parser/diagnostics.h"
+
+namespace ipsecctl::backends {
+
+class IsakmpdFifoBackend final : public Backend {
+ public:
+  IsakmpdFifoBackend(std::string fifo, Diagnostics& diagnostics,
+                     std::chrono::milliseconds patience = std::chrono::seconds(3))
+      : fifo_(std::move(fifo)), diag_(diagnostics), patience_(patience) {}
+
+  std::string name() const override { return "isakmpd"; }
+  bool apply(const compiler::Plan& plan, Action action) override;
+
+  // Whether the path names a fifo (a daemon may or may not read it).
+  static bool present(const std::string& fifo);
+
+ private:
+  std::string fifo_;
+  Diagnostics& diag_;
+  std::chrono::milliseconds patience_;
+};
+
+}  // namespace ipsecctl::backends

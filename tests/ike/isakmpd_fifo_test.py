@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""The isakmpd backend against a real fifo (no daemon needed, no root).
+
+A reader thread plays isakmpd: the bytes it receives for `ipsecctl -f`
+must equal the isakmpd commands `ipsecctl -nv` prints for the same file,
+and for `-d -f` those of `-dnv`. Without a reader, ipsecctl must give up
+with a clear error within a few seconds; a path that is no fifo is refused.
+Prints 'N passed, M failed' last.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.join(HERE, "..", "..", "examples")
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition)))
+    print("%s %s" % ("ok  " if condition else "FAIL", name))
+    if not condition and detail:
+        print("     " + str(detail).replace("\n", "\n     "))
+
+
+def commands_only(nv):
+    """-nv output without the macro lines: what goes to the fifo."""
+    return "".join(l for l in nv.splitlines(True) if l.startswith(("C ", "t ")))
+
+
+class FifoReader(threading.Thread):
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.data = path, b""
+
+    def run(self):
+        with open(self.path, "rb") as f:  # blocks until ipsecctl opens it
+            self.data = f.read()
+
+
+def run(b, args, cwd):
+    p = subprocess.run([b] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=30)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ipsecctl", required=True)
+    b = os.path.abspath(ap.parse_args().ipsecctl)
+    tmp = tempfile.mkdtemp(prefix="ipsecctl-fifo-")
+    try:
+        fifo = os.path.join(tmp, "isakmpd.fifo")
+        os.mkfifo(fifo, 0o600)
+        for rel in ("gateways/gw1.conf", "multiple-networks/ipsec.conf",
+                    "per-peer-includes/ipsec.conf", "sasyncd-carp/ipsec.conf"):
+            src_dir = os.path.join(EXAMPLES, os.path.dirname(rel))
+            work = os.path.join(tmp, os.path.dirname(rel))
+            shutil.copytree(src_dir, work)
+            for name in os.listdir(work):
+                os.chmod(os.path.join(work, name), 0o600)
+            conf = os.path.basename(rel)
+            for flags, label in (([], "load"), (["-d"], "teardown")):
+                _, expected, _ = run(b, flags + ["-nv", "-f", conf], work)
+                # Only ike rules: this test must never reach the kernel.
+                assert not any(l.split(" ")[0] in ("flow", "esp", "ah", "ipcomp", "ipip")
+                               for l in expected.splitlines()), rel
+                reader = FifoReader(fifo)
+                reader.start()
+                rc, out, err = run(b, flags + ["-i", fifo, "-f", conf], work)
+                reader.join(10)
+                check("%s %s: the fifo gets exactly what -nv prints" % (rel, label),
+                      rc == 0 and err == "" and reader.data.decode() == commands_only(expected)
+                      and reader.data, "rc %d %s\n%r" % (rc, err, reader.data[:300]))
+
+        conf = os.path.join(tmp, "gateways", "gw1.conf")
+        start = time.monotonic()
+        rc, out, err = run(b, ["-i", fifo, "-f", conf], tmp)
+        took = time.monotonic() - start
+        check("no reader: clear error, exit 1, within a few seconds",
+              rc == 1 and "no isakmpd is reading " + fifo in err and "nothing was sent" in err
+              and took < 6, "rc %d after %.1f s: %s" % (rc, took, err))
+
+        plain = os.path.join(tmp, "plain-file")
+        open(plain, "w").close()
+        rc, out, err = run(b, ["-i", plain, "-f", conf], tmp)
+        check("a path that is no fifo is not taken for isakmpd",
+              rc == 1 and "no IKE daemon was found" in err and "nothing was loaded" in err, err)
+        rc, out, err = run(b, ["-i", os.path.join(tmp, "missing"), "-f", conf], tmp)
+        check("a missing fifo: clear error naming it",
+              rc == 1 and os.path.join(tmp, "missing") in err, err)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    failed = sum(1 for _, ok in results if not ok)
+    print("%d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

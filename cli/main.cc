@@ -13,6 +13,7 @@
 #include "backends/isakmpd/isakmpd_fifo.h"
 #include "backends/kernel/kernel_channel.h"
 #include "backends/make_backend.h"
+#include "backends/vici/vici_backend.h"
 #include "cli/options.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
@@ -74,8 +75,8 @@ class Run {
     if (!result.plan.ikes.empty()) {
       ike = ike_backend();
       if (!ike) {
-        diagnostics_.note("the file has ike rules but no IKE daemon was found: isakmpd's fifo " +
-                          options_.fifo + " does not exist (give another with -i); " + nothing);
+        diagnostics_.note("the file has ike rules but no IKE daemon was found: " +
+                          ike_daemons_looked_for() + "; " + nothing);
         return false;
       }
     }
@@ -89,11 +90,23 @@ class Run {
     return true;
   }
 
-  // The IKE daemon that is there: isakmpd when its fifo exists.
+  // The IKE daemon that is there (charon answering on its VICI socket,
+  // else isakmpd's fifo), or the one --ike names.
   std::unique_ptr<backends::Backend> ike_backend() {
-    if (backends::IsakmpdFifoBackend::present(options_.fifo))
+    const bool any = options_.ike == "auto";
+    if ((any || options_.ike == "vici") && backends::ViciBackend::present(options_.vici))
+      return std::make_unique<backends::ViciBackend>(options_.vici, diagnostics_);
+    if ((any || options_.ike == "isakmpd") && backends::IsakmpdFifoBackend::present(options_.fifo))
       return std::make_unique<backends::IsakmpdFifoBackend>(options_.fifo, diagnostics_);
     return nullptr;
+  }
+
+  std::string ike_daemons_looked_for() const {
+    std::string vici = "charon does not answer on " + options_.vici + " (--vici PATH)";
+    std::string fifo = "isakmpd's fifo " + options_.fifo + " does not exist (-i FIFO)";
+    if (options_.ike == "vici") return vici;
+    if (options_.ike == "isakmpd") return fifo;
+    return vici + ", and " + fifo;
   }
 
   bool show() {
@@ -104,7 +117,14 @@ class Run {
     request.verbose = options_.verbose;
     request.show_keys = options_.show_keys;
     request.collapse = options_.collapse;
-    return kernel_backend()->show(request, stdout);
+    bool ok = kernel_backend()->show(request, stdout);
+    // On Linux the IKE SAs live in charon: list them too when it answers.
+    if (request.titles && options_.ike != "isakmpd" &&
+        backends::ViciBackend::present(options_.vici)) {
+      backends::ViciBackend vici(options_.vici, diagnostics_);
+      ok = vici.show_ike_sas(stdout) && ok;
+    }
+    return ok;
   }
 
   const cli::Options& options_;

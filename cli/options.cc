@@ -47,7 +47,25 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       name.resize(eq);
       has_value = true;
     }
-    if (name == "kernel") {
+    const bool takes_value = name == "kernel" || name == "ike" || name == "vici";
+    if (takes_value && !has_value) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
+        return false;
+      }
+      value = argv[++i];
+      has_value = true;
+    }
+    if (name == "ike") {
+      if (value != "auto" && value != "isakmpd" && value != "vici") {
+        std::fprintf(stderr, "ipsecctl: unknown IKE daemon '%s' (known: auto, isakmpd, vici)\n",
+                     value.c_str());
+        return false;
+      }
+      o.ike = value;
+    } else if (name == "vici") {
+      o.vici = value;
+    } else if (name == "kernel") {
       if (!has_value) {
         if (i + 1 >= argc) {
           std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());

@@ -25,6 +25,8 @@ struct Options {
   // Long options (extensions; OpenBSD has none):
   std::string kernel = "xfrm";       // --kernel xfrm
   bool allow_static_aead = false;    // --allow-static-aead
+  std::string ike = "auto";          // --ike auto|isakmpd|vici
+  std::string vici = "/var/run/charon.vici";  // --vici PATH
 };
 
 // Parses argv as OpenBSD does. On a usage error prints the messages and

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The test command: installs what the build and the tests need (Debian 12),
 # builds with warnings as errors, runs the whole suite (unit, golden, cli,
-# conformance, netns, qemu), then builds again with AddressSanitizer +
+# conformance, netns, qemu, interop), then builds again with AddressSanitizer +
 # UBSan and runs everything but the qemu tier once more (the guest runs the
 # same backend code the netns tier already runs under the sanitizers).
 set -eu
@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PACKAGES="g++ cmake make bison flex libgtest-dev python3 netbase iproute2 iputils-ping
-          qemu-system-x86"
+          qemu-system-x86 strongswan-charon strongswan-swanctl libcharon-extra-plugins
+          libstrongswan-standard-plugins"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -1,0 +1,104 @@
+// VICI wire encoding against byte layouts written down from strongSwan's
+// protocol description, and ike rules in strongSwan's model.
+#include <gtest/gtest.h>
+
+#include "backends/vici/vici_config.h"
+#include "backends/vici/vici_message.h"
+#include "tests/unit/compile_helper.h"
+
+namespace ipsecctl::backends::vici {
+namespace {
+
+TEST(ViciMessage, EncodesEachElementType) {
+  ViciSection m{value("a", "xy"), list("l", {"1", "22"}), section("s", {value("k", "")})};
+  std::vector<std::uint8_t> expected{
+      3, 1, 'a', 0, 2, 'x', 'y',                       // KEY_VALUE a = "xy"
+      4, 1, 'l', 5, 0, 1, '1', 5, 0, 2, '2', '2', 6,   // LIST l [1, 22]
+      1, 1, 's', 3, 1, 'k', 0, 0, 2};                  // SECTION s { k = "" }
+  EXPECT_EQ(encode(m), expected);
+  ViciSection back = decode(expected.data(), expected.size());
+  EXPECT_EQ(value_of(back, "a"), "xy");
+  ASSERT_NE(find(back, "l"), nullptr);
+  EXPECT_EQ(find(back, "l")->list, (std::vector<std::string>{"1", "22"}));
+  ASSERT_NE(find(back, "s"), nullptr);
+  EXPECT_EQ(find(back, "s")->section.size(), 1u);
+}
+
+TEST(ViciMessage, RejectsMalformedInput) {
+  std::vector<std::uint8_t> truncated{3, 1, 'a', 0, 5, 'x'};
+  EXPECT_THROW(decode(truncated.data(), truncated.size()), ViciError);
+  std::vector<std::uint8_t> unbalanced{2};
+  EXPECT_THROW(decode(unbalanced.data(), unbalanced.size()), ViciError);
+}
+
+const ViciSection& sub(const ViciSection& s, const std::string& name) {
+  const ViciItem* item = find(s, name);
+  EXPECT_NE(item, nullptr) << name;
+  static const ViciSection empty;
+  return item ? item->section : empty;
+}
+
+TEST(ViciConfig, SeedRuleBecomesOneIkev1ConnectionWithExactLifetimes) {
+  auto c = testing::compile(
+      "ike dynamic esp from 192.0.2.0/24 to { 198.51.100.0/24, 198.51.200.0/24 } "
+      "peer 198.51.100.254 main auth hmac-sha2-256 enc aes-256 group modp2048 lifetime 86400 "
+      "quick auth hmac-sha2-256 enc aes-256 group modp2048 lifetime 7200 "
+      "srcid gw.example.org psk \"secret\"\n");
+  ASSERT_EQ(c.errors, 0) << c.err;
+  testing::CapturedStream err;
+  Diagnostics diag(err.get());
+  auto conns = translate(c.plan, diag);
+  ASSERT_TRUE(conns);
+  ASSERT_EQ(conns->size(), 1u);
+  const ViciConnection& conn = conns->front();
+  EXPECT_EQ(conn.name, "peer-198.51.100.254");
+  EXPECT_EQ(conn.children.size(), 2u);
+  EXPECT_EQ(conn.children_to_start.size(), 2u);
+  const ViciSection& body = sub(conn.load_conn, conn.name);
+  EXPECT_EQ(value_of(body, "version"), "1");
+  EXPECT_EQ(find(body, "proposals")->list.front(), "aes256-sha256-modp2048");
+  EXPECT_EQ(value_of(body, "reauth_time"), "77760s");
+  EXPECT_EQ(value_of(body, "over_time"), "8640s");
+  EXPECT_EQ(value_of(sub(body, "local"), "id"), "gw.example.org");
+  const ViciSection& child = sub(sub(body, "children"), conn.children.front());
+  EXPECT_EQ(find(child, "esp_proposals")->list.front(), "aes256-sha256-modp2048");
+  EXPECT_EQ(value_of(child, "life_time"), "7200s");
+  EXPECT_EQ(value_of(child, "rekey_time"), "6480s");
+  EXPECT_EQ(value_of(child, "dpd_action"), "restart");
+  EXPECT_EQ(find(child, "local_ts")->list.front(), "192.0.2.0/24");
+  EXPECT_EQ(value_of(conn.load_shared, "data"), "secret");
+}
+
+TEST(ViciConfig, DefaultsAreIsakmpdsAndPassiveDoesNotStart) {
+  auto c = testing::compile("ike passive ah transport from 192.0.2.1 to 192.0.2.2 "
+                            "quick group none psk \"x\"\n");
+  ASSERT_EQ(c.errors, 0) << c.err;
+  testing::CapturedStream err;
+  Diagnostics diag(err.get());
+  auto conns = translate(c.plan, diag);
+  ASSERT_TRUE(conns);
+  const ViciConnection& conn = conns->front();
+  EXPECT_TRUE(conn.children_to_start.empty());
+  const ViciSection& body = sub(conn.load_conn, conn.name);
+  EXPECT_EQ(find(body, "proposals")->list.front(), "aes128-sha1-modp3072");
+  EXPECT_EQ(value_of(body, "reauth_time"), "3240s");
+  const ViciSection& child = sub(sub(body, "children"), conn.children.front());
+  EXPECT_EQ(find(child, "ah_proposals")->list.front(), "sha256");
+  EXPECT_EQ(value_of(child, "mode"), "transport");
+  EXPECT_EQ(value_of(child, "life_time"), "1200s");
+}
+
+TEST(ViciConfig, RefusesWhatStrongSwanCannotExpress) {
+  auto c = testing::compile("ike esp from 192.0.2.0/24 to 198.51.100.0/24 peer 192.0.2.9 "
+                            "tag blue\n");
+  ASSERT_EQ(c.errors, 0) << c.err;
+  testing::CapturedStream err;
+  Diagnostics diag(err.get());
+  diag.intern_file("test.conf");  // as the compiling Diagnostics did
+  EXPECT_FALSE(translate(c.plan, diag));
+  EXPECT_NE(err.text().find("test.conf: 1: tag has no strongSwan equivalent"), std::string::npos)
+      << err.text();
+}
+
+}  // namespace
+}  // namespace ipsecctl::backends::vici

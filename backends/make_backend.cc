@@ -4,6 +4,7 @@
 #include <string>
 
 #include "backends/kernel/channel_backend.h"
+#include "backends/pfkey/pfkey_channel.h"
 #include "backends/xfrm/xfrm_channel.h"
 
 namespace ipsecctl::backends {
@@ -14,8 +15,11 @@ std::unique_ptr<KernelBackend> make_kernel_backend(std::string_view name,
   if (name == "xfrm")
     return std::make_unique<ChannelBackend>(std::make_unique<xfrm::XfrmChannel>(), diagnostics,
                                             resolver);
+  if (name == "pfkey")
+    return std::make_unique<ChannelBackend>(std::make_unique<pfkey::PfkeyChannel>(), diagnostics,
+                                            resolver);
   throw std::invalid_argument("unknown kernel backend '" + std::string(name) +
-                              "' (known: xfrm)");
+                              "' (known: xfrm, pfkey)");
 }
 
 }  // namespace ipsecctl::backends

@@ -10,7 +10,7 @@
 
 namespace ipsecctl::backends {
 
-// "xfrm" (the default on Linux). Throws KernelError when the kernel
+// "xfrm" (the default on Linux) or "pfkey". Throws KernelError when the kernel
 // interface cannot be opened, std::invalid_argument for an unknown name.
 std::unique_ptr<KernelBackend> make_kernel_backend(std::string_view name,
                                                    Diagnostics& diagnostics,

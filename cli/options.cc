@@ -73,8 +73,8 @@ bool take_long_options(int& argc, char** argv, Options& o) {
         }
         value = argv[++i];
       }
-      if (value != "xfrm") {
-        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: xfrm)\n",
+      if (value != "xfrm" && value != "pfkey") {
+        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: xfrm, pfkey)\n",
                      value.c_str());
         return false;
       }

@@ -201,11 +201,14 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
       diag_.error_at(f.origin, *why);
       refused = true;
     }
-  for (const auto& sa : plan.sas)
-    if (auto why = t.lowering.check_sa(sa)) {
+  for (const auto& sa : plan.sas) {
+    auto why = t.lowering.check_sa(sa);
+    if (!why && adding) why = channel_->check_state(t.lowering.lower_sa(sa));
+    if (why) {
       diag_.error_at(sa.origin, *why);
       refused = true;
     }
+  }
   if (adding)
     for (const auto& bundle : plan.bundles) {
       diag_.error_at(bundle.origin,
@@ -227,6 +230,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     for (std::uint32_t i = 0; i < plan.flows.size(); ++i) {
       std::size_t n = t.lowering.lower_flow(plan.flows[i], lowered);
       for (std::size_t j = 0; j < n; ++j) {
+        channel_->normalize(lowered[j]);
         DesiredPolicy d;
         d.id = policy_identity(lowered[j]);
         d.content = policy_content(lowered[j]);
@@ -247,6 +251,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     std::map<Fingerprint, std::uint32_t> state_index;
     for (const auto& sa : plan.sas) {
       KernelState s = t.lowering.lower_sa(sa);
+      channel_->normalize(s);
       if (state_index.emplace(state_identity(s), static_cast<std::uint32_t>(states.size())).second)
         states.push_back(std::move(s));
     }

@@ -65,6 +65,13 @@ class KernelChannel {
   virtual SendOutcome send() = 0;
 
   virtual void flush_all() = 0;  // SPD and SAD
+
+  // What this interface cannot express (refused before anything is sent).
+  virtual std::optional<std::string> check_state(const KernelState&) const { return std::nullopt; }
+  // Entries as a dump through this interface will read them back, so that
+  // comparing plan and kernel sees no false differences.
+  virtual void normalize(KernelState&) const {}
+  virtual void normalize(KernelPolicy&) const {}
   // Blocks, calling `each` per event, until `each` returns false or the
   // process is interrupted.
   virtual void monitor(const std::function<bool(const MonitorEvent&)>& each) = 0;

@@ -119,7 +119,7 @@ check "cbc: -s sa shows the SA as written" sh -c \
   "/opt/ip netns exec gwa ipsecctl -s sa | grep -qx 'esp tunnel from 192.0.2.1 to 192.0.2.2 spi 0x00001001 auth hmac-sha2-256 enc aes-256'"
 check "cbc: -s flow shows the flows" sh -c \
   "/opt/ip netns exec gwa ipsecctl -s flow | grep -qx 'flow esp out from 10.1.0.0/24 to 10.2.0.0/24 local 192.0.2.1 peer 192.0.2.2 type require'"
-in_ns gwa ipsecctl -m > /tmp/reload-events.out 2>&1 &
+/opt/ip netns exec gwa ipsecctl -m > /tmp/reload-events.out 2>&1 &
 monitor=$!
 sleep 0.5
 check "cbc: reloading the same file succeeds" in_ns gwa ipsecctl -f /tmp/cfg/a.conf
@@ -184,7 +184,7 @@ check "ipcomp: nothing left (the kernel's implicit IPIP SA too)" kernel_empty
 # ---- 7. -m reports the kernel's acquire for a flow without SA -------------
 conf a.conf "flow esp from 10.1.0.0/24 to 10.2.0.0/24 local 192.0.2.1 peer 192.0.2.2"
 in_ns gwa ipsecctl -f /tmp/cfg/a.conf
-in_ns gwa ipsecctl -m > /tmp/acquire.out 2>&1 &
+/opt/ip netns exec gwa ipsecctl -m > /tmp/acquire.out 2>&1 &
 monitor=$!
 sleep 0.5
 in_ns ha ping -c 1 -W 1 10.2.0.2 > /dev/null 2>&1
@@ -194,6 +194,56 @@ wait $monitor 2>/dev/null
 sed 's/^/     /' /tmp/acquire.out
 check "-m: the acquire for traffic without SA is shown" grep -q '^sadb_acquire:' /tmp/acquire.out
 check "-F empties SPD and SAD" sh -c '/opt/ip netns exec gwa ipsecctl -F && [ -z "$(/opt/ip netns exec gwa /opt/ip xfrm policy)" ]'
+
+# ---- 8. PF_KEY: the same kind of tunnel through --kernel pfkey ------------
+# A monitor for the whole section: its SADB_REGISTERs make the kernel probe
+# every algorithm (modprobe under TCG takes seconds), so it starts early.
+/opt/ip netns exec gwa ipsecctl --kernel pfkey -m > /tmp/acquire-pfkey.out 2>&1 &
+acquire_monitor=$!
+S1=0x$(printf 'a1%.0s' $(seq 20)); S2=0x$(printf 'b2%.0s' $(seq 20))
+gateway_pair esp "auth hmac-sha2-256 enc aes-256" \
+  "authkey $K1:$K2 enckey $E1:$E2" "authkey $K2:$K1 enckey $E2:$E1"
+check "pfkey: hmac-sha2-256 (af_key would truncate it to 96 bits) is refused" sh -c \
+  '! /opt/ip netns exec gwa ipsecctl --kernel pfkey -f /tmp/cfg/a.conf 2>/tmp/pfkey.err'
+grep -q 'truncates hmac-sha2-256 to 96 bits' /tmp/pfkey.err && ok "pfkey: ... with a clear message" ||
+  fail "pfkey: ... with a clear message: $(cat /tmp/pfkey.err)"
+check "pfkey: ... and nothing was sent" kernel_empty
+gateway_pair esp "auth hmac-sha1 enc aes-256" \
+  "authkey $S1:$S2 enckey $E1:$E2" "authkey $S2:$S1 enckey $E2:$E1"
+check "pfkey: both gateways load through PF_KEY" load_both --kernel pfkey
+check "pfkey: LAN to LAN ping" ping_sniffed ha 10.2.0.2
+check "pfkey: ESP on the wire, no plaintext" [ "$(count esp)" -ge 3 -a "$(count echo)" -eq 0 ]
+for gw in gwa gwb; do
+  in_ns $gw ipsecctl --kernel pfkey -s all > /tmp/show.pfkey
+  in_ns $gw ipsecctl -s all > /tmp/show.xfrm
+  echo "     --- ipsecctl --kernel pfkey -s all ($gw)"
+  sed 's/^/     /' /tmp/show.pfkey
+  check "pfkey: -s all through PF_KEY and through XFRM agree ($gw)" cmp -s /tmp/show.pfkey /tmp/show.xfrm
+done
+/opt/ip netns exec gwa ipsecctl --kernel pfkey -m > /tmp/reload-events-pfkey.out 2>&1 &
+monitor=$!
+sleep 0.5
+check "pfkey: reloading the same file succeeds" in_ns gwa ipsecctl --kernel pfkey -f /tmp/cfg/a.conf
+sleep 0.5
+kill $monitor
+wait $monitor 2>/dev/null
+# The monitor is promiscuous: it also sees the reload's dumps, which are
+# reads, not changes.
+check "pfkey: ... and changes nothing (ipsecctl --kernel pfkey -m: dumps only)" \
+  [ -z "$(grep -v -E '^sadb_(x_spd)?dump:' /tmp/reload-events-pfkey.out)" ]
+check "pfkey: -d removes everything" unload_both --kernel pfkey
+check "pfkey: nothing left" kernel_empty
+conf a.conf "flow esp from 10.1.0.0/24 to 10.2.0.0/24 local 192.0.2.1 peer 192.0.2.2"
+in_ns gwa ipsecctl --kernel pfkey -f /tmp/cfg/a.conf
+in_ns ha ping -c 1 -W 1 10.2.0.2 > /dev/null 2>&1
+sleep 1
+kill $acquire_monitor
+wait $acquire_monitor 2>/dev/null
+grep -A1 '^sadb_acquire:' /tmp/acquire-pfkey.out | sed 's/^/     /'
+
+check "pfkey: -m prints the kernel's SADB_ACQUIRE" grep -q '^sadb_acquire:' /tmp/acquire-pfkey.out
+check "pfkey: -F leaves nothing" sh -c \
+  '/opt/ip netns exec gwa ipsecctl --kernel pfkey -F && [ -z "$(/opt/ip netns exec gwa /opt/ip xfrm policy)" ]'
 
 echo "$passed passed, $failed failed"
 echo "GUEST-EXIT rc=$([ $failed -eq 0 ] && echo 0 || echo 1)"

@@ -1,0 +1,43 @@
+// KernelChannel over a PF_KEY v2 socket (RFC 2367, with the KAME/Linux
+// SPD extensions). PF_KEY answers every message on its own, so changes
+// are sent one by one and each answer is read before the next is sent;
+// the sequence number is the change's tag.
+#pragma once
+
+#include "backends/kernel/kernel_channel.h"
+
+namespace ipsecctl::backends::pfkey {
+
+class PfkeyChannel final : public KernelChannel {
+ public:
+  PfkeyChannel();  // throws KernelError
+  ~PfkeyChannel() override;
+  PfkeyChannel(const PfkeyChannel&) = delete;
+  PfkeyChannel& operator=(const PfkeyChannel&) = delete;
+
+  std::string name() const override { return "PF_KEY"; }
+  void dump_policies(const std::function<void(KernelPolicy&&)>& each) override;
+  void dump_states(const std::function<void(KernelState&&)>& each) override;
+  void queue_policy(ChangeKind kind, const KernelPolicy& policy, std::uint32_t tag) override;
+  void queue_state(ChangeKind kind, const KernelState& state, std::uint32_t tag) override;
+  SendOutcome send() override;
+  void flush_all() override;
+  void monitor(const std::function<bool(const MonitorEvent&)>& each) override;
+  std::optional<std::string> check_state(const KernelState& state) const override;
+  void normalize(KernelState& state) const override;
+  void normalize(KernelPolicy& policy) const override;
+
+ private:
+  // Sends one message and returns the errno of the kernel's answer to it.
+  int exchange(const std::vector<std::uint8_t>& message, std::uint32_t seq);
+  template <typename F>
+  void dump(std::uint8_t type, F&& each);
+
+  int fd_ = -1;
+  std::uint32_t pid_;
+  std::uint32_t next_seq_ = 0x80000000U;  // above every change tag
+  std::vector<std::uint8_t> buffer_;
+  SendOutcome pending_;
+};
+
+}  // namespace ipsecctl::backends::pfkey

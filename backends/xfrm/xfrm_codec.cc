@@ -270,48 +270,49 @@ std::string algorithm_name(const char (&name)[64]) {
   return std::string(name, strnlen(name, sizeof name));
 }
 
+// An algorithm attribute: the fixed head, then alg_key_len bits of key.
+template <typename Head>
+bool read_algorithm(const std::uint8_t* data, std::size_t size, Head& head,
+                    std::vector<std::uint8_t>& key) {
+  if (!read_value(data, size, head)) return false;
+  std::size_t bytes = (head.alg_key_len + 7) / 8;
+  if (sizeof head + bytes > size) return false;
+  key.assign(data + sizeof head, data + sizeof head + bytes);
+  return true;
+}
+
+void set_cipher(KernelState& s, const char (&name)[64]) {
+  s.enc = enc_from_kernel(algorithm_name(name), s.enc_key.size());
+  if (!s.enc) {
+    s.enc = EncAlg::Unknown;
+    s.unknown_enc = algorithm_name(name);
+  }
+}
+
 void read_state_attributes(KernelState& s, const nlmsghdr& message, std::size_t header) {
   for_each_attribute(message, header, [&](std::uint16_t type, const std::uint8_t* data,
                                           std::size_t size) {
     switch (type) {
       case XFRMA_ALG_AUTH_TRUNC: {
         xfrm_algo_auth a;
-        if (!read_value(data, size, a)) break;
-        std::size_t key = (a.alg_key_len + 7) / 8;
-        if (sizeof a + key > size) break;
+        if (!read_algorithm(data, size, a, s.auth_key)) break;
         s.auth = auth_from_kernel(algorithm_name(a.alg_name));
         if (!s.auth) {
           s.auth = AuthAlg::Unknown;
           s.unknown_auth = algorithm_name(a.alg_name);
         }
-        s.auth_key.assign(data + sizeof a, data + sizeof a + key);
         s.auth_trunc_bits = a.alg_trunc_len;
         break;
       }
       case XFRMA_ALG_CRYPT: {
         xfrm_algo a;
-        if (!read_value(data, size, a)) break;
-        std::size_t key = (a.alg_key_len + 7) / 8;
-        if (sizeof a + key > size) break;
-        s.enc_key.assign(data + sizeof a, data + sizeof a + key);
-        s.enc = enc_from_kernel(algorithm_name(a.alg_name), key);
-        if (!s.enc) {
-          s.enc = EncAlg::Unknown;
-          s.unknown_enc = algorithm_name(a.alg_name);
-        }
+        if (read_algorithm(data, size, a, s.enc_key)) set_cipher(s, a.alg_name);
         break;
       }
       case XFRMA_ALG_AEAD: {
         xfrm_algo_aead a;
-        if (!read_value(data, size, a)) break;
-        std::size_t key = (a.alg_key_len + 7) / 8;
-        if (sizeof a + key > size) break;
-        s.enc_key.assign(data + sizeof a, data + sizeof a + key);
-        s.enc = enc_from_kernel(algorithm_name(a.alg_name), key);
-        if (!s.enc) {
-          s.enc = EncAlg::Unknown;
-          s.unknown_enc = algorithm_name(a.alg_name);
-        }
+        if (!read_algorithm(data, size, a, s.enc_key)) break;
+        set_cipher(s, a.alg_name);
         s.icv_bits = a.alg_icv_len;
         break;
       }
@@ -516,6 +517,23 @@ std::optional<KernelState> decode_state(const nlmsghdr& message) {
   return s;
 }
 
+namespace {
+// Delete notifications carry the entry's id, then the whole entry as an
+// attribute.
+template <typename Id, typename Info>
+std::optional<Info> deleted_entry(const nlmsghdr& message, std::uint16_t attribute) {
+  Id id;
+  std::optional<Info> found;
+  if (!read_payload(message, id)) return found;
+  for_each_attribute(message, sizeof id, [&](std::uint16_t type, const std::uint8_t* data,
+                                             std::size_t size) {
+    Info info;
+    if (type == attribute && read_value(data, size, info)) found = info;
+  });
+  return found;
+}
+}  // namespace
+
 MonitorEvent decode_event(const nlmsghdr& message) {
   MonitorEvent e;
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(&message);
@@ -525,14 +543,8 @@ MonitorEvent decode_event(const nlmsghdr& message) {
     case XFRM_MSG_UPDSA: e.name = "sadb_update"; e.state = decode_state(message); break;
     case XFRM_MSG_DELSA: {
       e.name = "sadb_delete";
-      xfrm_usersa_id id;
-      if (read_payload(message, id)) {
-        for_each_attribute(message, sizeof id, [&](std::uint16_t type, const std::uint8_t* data,
-                                                   std::size_t size) {
-          xfrm_usersa_info info;
-          if (type == XFRMA_SA && read_value(data, size, info)) e.state = state_from(info);
-        });
-      }
+      if (auto info = deleted_entry<xfrm_usersa_id, xfrm_usersa_info>(message, XFRMA_SA))
+        e.state = state_from(*info);
       break;
     }
     case XFRM_MSG_EXPIRE: {
@@ -566,14 +578,8 @@ MonitorEvent decode_event(const nlmsghdr& message) {
     case XFRM_MSG_UPDPOLICY: e.name = "sadb_x_spdupdate"; e.policy = decode_policy(message); break;
     case XFRM_MSG_DELPOLICY: {
       e.name = "sadb_x_spddelete";
-      xfrm_userpolicy_id id;
-      if (read_payload(message, id)) {
-        for_each_attribute(message, sizeof id, [&](std::uint16_t type, const std::uint8_t* data,
-                                                   std::size_t size) {
-          xfrm_userpolicy_info info;
-          if (type == XFRMA_POLICY && read_value(data, size, info)) e.policy = policy_from(info);
-        });
-      }
+      if (auto info = deleted_entry<xfrm_userpolicy_id, xfrm_userpolicy_info>(message, XFRMA_POLICY))
+        e.policy = policy_from(*info);
       break;
     }
     case XFRM_MSG_POLEXPIRE: {

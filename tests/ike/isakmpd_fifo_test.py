@@ -17,16 +17,13 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "examples")
-results = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition)))
-    print("%s %s" % ("ok  " if condition else "FAIL", name))
-    if not condition and detail:
-        print("     " + str(detail).replace("\n", "\n     "))
 
 
 def commands_only(nv):
@@ -97,9 +94,7 @@ def main():
               rc == 1 and os.path.join(tmp, "missing") in err, err)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = sum(1 for _, ok in results if not ok)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -23,15 +23,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, summary  # noqa: E402
+
 CHARON = "/usr/lib/ipsec/charon"
-results = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition)))
-    print("%s %s" % ("ok  " if condition else "FAIL", name), flush=True)
-    if not condition and detail:
-        print("     " + str(detail).replace("\n", "\n     "), flush=True)
 
 
 # --- a minimal VICI client, independent of ipsecctl's -----------------------
@@ -331,9 +328,7 @@ def main():
     finally:
         lab.down()
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = sum(1 for _, ok in results if not ok)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 def run_checks(b, lab, tmp):

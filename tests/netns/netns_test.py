@@ -17,18 +17,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "examples")
-results = []
 namespaces = []
 processes = []
 
 
-def check(name, condition, detail=""):
-    results.append((name, bool(condition)))
-    print("%s %s" % ("ok  " if condition else "FAIL", name))
-    if not condition and detail:
-        print("     " + detail.replace("\n", "\n     "))
 
 
 def sh(*args, ns=None, check_rc=True, timeout=60, user=None):
@@ -128,9 +125,7 @@ def main():
         for ns in namespaces:
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(tmp, ignore_errors=True)
-    failed = sum(1 for _, ok in results if not ok)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 def run_checks(b, tmp):

@@ -13,7 +13,9 @@ for p in g++ cmake make bison flex netbase; do
 done
 if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
-  $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  # `env` carries the variable through sudo (and is harmless as root).
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $missing >/dev/null
 fi
 cmake -S . -B build -DIPSECCTL_TESTS=OFF >/dev/null
 cmake --build build -j "$(nproc)"

@@ -13,10 +13,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, summary  # noqa: E402
+
 USAGE = "usage: ipsecctl [-cdFkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
 SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"
-
-results = []
 
 
 def run(binary, args, stdin=b"", cwd=None, timeout=20):
@@ -25,12 +26,6 @@ def run(binary, args, stdin=b"", cwd=None, timeout=20):
                           stderr=subprocess.PIPE, cwd=cwd, timeout=timeout)
     return proc.returncode, proc.stdout.decode(errors="replace"), \
         proc.stderr.decode(errors="replace"), time.monotonic() - start
-
-
-def check(name, condition, detail=""):
-    results.append((name, bool(condition)))
-    if not condition:
-        print("FAIL %s %s" % (name, detail))
 
 
 def write(directory, name, content, mode=0o600):
@@ -123,9 +118,7 @@ def main():
         rc, out, err, _ = run(b, ["-nF"])
         check("-nF does nothing", rc == 0 and err == "", err)
 
-    passed = sum(1 for _, ok in results if ok)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return summary()
 
 
 if __name__ == "__main__":

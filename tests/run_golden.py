@@ -29,19 +29,33 @@ import sys
 import tempfile
 
 
+INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"', re.M)
+
+
 def find_cases(paths):
-    cases = []
+    """Every CASE.conf with an expected output. A .conf without one is an
+    error (a forgotten golden file must not pass silently) unless another
+    configuration of the tree includes it."""
+    cases, orphans = [], []
     for path in paths:
         if os.path.isdir(path):
+            confs = []
             for root, _, files in os.walk(path):
-                for f in sorted(files):
-                    if f.endswith(".conf"):
-                        stem = os.path.join(root, f[:-5])
-                        if os.path.exists(stem + ".nv") or os.path.exists(stem + ".out"):
-                            cases.append(stem)
+                confs += [os.path.join(root, f) for f in sorted(files) if f.endswith(".conf")]
+            included = set()
+            for conf in confs:
+                with open(conf, errors="replace") as f:
+                    for name in INCLUDE.findall(f.read()):
+                        included.add(os.path.normpath(os.path.join(os.path.dirname(conf), name)))
+            for conf in confs:
+                stem = conf[:-5]
+                if os.path.exists(stem + ".nv") or os.path.exists(stem + ".out"):
+                    cases.append(stem)
+                elif os.path.normpath(conf) not in included:
+                    orphans.append(conf)
         else:
             cases.append(path[:-5] if path.endswith(".conf") else path)
-    return sorted(set(cases))
+    return sorted(set(cases)), orphans
 
 
 def run_case(ipsecctl, stem, update):
@@ -84,8 +98,11 @@ def main():
     ap.add_argument("--update", action="store_true", help="rewrite expected outputs")
     ap.add_argument("paths", nargs="+")
     a = ap.parse_args()
-    cases = find_cases(a.paths)
+    cases, orphans = find_cases(a.paths)
     passed = failed = 0
+    for conf in orphans:
+        failed += 1
+        print("FAIL %s: no expected output (.nv or .out) beside it, and nothing includes it" % conf)
     for stem in cases:
         ok, diff = run_case(os.path.abspath(a.ipsecctl), stem, a.update)
         if ok:

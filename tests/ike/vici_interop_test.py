@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, summary  # noqa: E402
+from checks import check, skip, summary  # noqa: E402
 
 CHARON = "/usr/lib/ipsec/charon"
 
@@ -311,13 +311,11 @@ def main():
     ap.add_argument("--ipsecctl", required=True)
     b = os.path.abspath(ap.parse_args().ipsecctl)
     if os.geteuid() != 0:
-        print("SKIP: the interop tier needs root (network namespaces, charon)")
-        return 77
+        return skip("the interop tier needs root (network namespaces, charon)")
     if not os.path.exists(CHARON) or shutil.which("ping") is None:
-        print("SKIP: strongSwan's charon or ping is not installed "
-              "(strongswan-charon strongswan-swanctl libcharon-extra-plugins "
-              "libstrongswan-standard-plugins iputils-ping)")
-        return 77
+        return skip("strongSwan's charon or ping is not installed "
+                           "(strongswan-charon strongswan-swanctl libcharon-extra-plugins "
+                           "libstrongswan-standard-plugins iputils-ping)")
     tmp = tempfile.mkdtemp(prefix="ipsecctl-interop-")
     lab = Lab(tmp)
     try:

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, summary  # noqa: E402
+from checks import check, skip, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "examples")
@@ -108,11 +108,9 @@ def main():
     ap.add_argument("--ipsecctl", required=True)
     b = os.path.abspath(ap.parse_args().ipsecctl)
     if os.geteuid() != 0:
-        print("SKIP: the netns tier needs root to create network namespaces")
-        return 77
+        return skip("the netns tier needs root to create network namespaces")
     if shutil.which("ip") is None:
-        print("SKIP: iproute2 (ip) is not installed")
-        return 77
+        return skip("iproute2 (ip) is not installed")
     tmp = tempfile.mkdtemp(prefix="ipsecctl-netns-")
     os.chmod(tmp, 0o755)
     try:

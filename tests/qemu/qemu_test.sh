@@ -3,12 +3,15 @@
 # PF_KEY, which this machine's kernel lacks) and runs guest-test.sh in it.
 # usage: qemu_test.sh IPSECCTL ESP_SNIFF WORKDIR
 # The kernel download is cached in WORKDIR (or $IPSECCTL_QEMU_CACHE).
-# Exit 77 (skipped) when qemu is not installed.
+# Exit 77 (skipped) when qemu is not installed, or 1 when
+# IPSECCTL_REQUIRE_ALL_TIERS is set (the README's test command sets it).
 set -eu
 ipsecctl=$1 sniff=$2 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v qemu-system-x86_64 >/dev/null; then
-  echo "SKIP: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+  reason="qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+  if [ -n "${IPSECCTL_REQUIRE_ALL_TIERS:-}" ]; then echo "FAIL: this tier could not run: $reason"; exit 1; fi
+  echo "SKIP: $reason"
   exit 77
 fi
 cache=${IPSECCTL_QEMU_CACHE:-$work/qemu-cache}

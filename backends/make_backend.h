@@ -6,7 +6,7 @@
 
 #include "backends/backend.h"
 #include "compiler/resolver.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::backends {
 

@@ -17,7 +17,7 @@
 #include "cli/options.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace {
 

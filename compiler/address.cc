@@ -1,6 +1,6 @@
 #include "compiler/address.h"
 
-#include <arpa/inet.h>
+#include <algorithm>
 
 #include <cstdio>
 #include <cstring>
@@ -8,88 +8,273 @@
 namespace ipsecctl::compiler {
 
 namespace {
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// OpenBSD's inet_pton4: four dotted decimal octets (leading zeros are
+// decimal, not octal, and allowed), nothing else.
+bool pton4(std::string_view text, std::uint8_t* out) {
+  std::uint8_t tmp[4] = {0, 0, 0, 0};
+  std::size_t tp = 0;
+  bool saw_digit = false;
+  int octets = 0;
+  for (char ch : text) {
+    if (is_digit(ch)) {
+      const unsigned value = tmp[tp] * 10u + static_cast<unsigned>(ch - '0');
+      if (value > 255) return false;
+      if (!saw_digit) {
+        if (++octets > 4) return false;
+        saw_digit = true;
+      }
+      tmp[tp] = static_cast<std::uint8_t>(value);
+    } else if (ch == '.' && saw_digit) {
+      if (octets == 4) return false;
+      tmp[++tp] = 0;
+      saw_digit = false;
+    } else {
+      return false;
+    }
+  }
+  if (octets < 4) return false;
+  std::copy(tmp, tmp + 4, out);
+  return true;
+}
+
 }  // namespace
 
 std::optional<IpAddress> parse_ipv4(std::string_view text) {
   IpAddress a;
   a.family = Family::Inet;
   a.prefixlen = 32;
-  std::size_t i = 0;
-  for (int octet = 0; octet < 4; ++octet) {
-    if (octet > 0) {
-      if (i >= text.size() || text[i] != '.') return std::nullopt;
-      ++i;
-    }
-    std::size_t start = i;
-    unsigned value = 0;
-    while (i < text.size() && is_digit(text[i])) {
-      value = value * 10 + static_cast<unsigned>(text[i] - '0');
-      if (value > 255) return std::nullopt;
-      ++i;
-      if (i - start > 3) return std::nullopt;
-    }
-    if (i == start) return std::nullopt;
-    // inet_pton refuses leading zeros ("01").
-    if (i - start > 1 && text[start] == '0') return std::nullopt;
-    a.bytes[static_cast<std::size_t>(octet)] = static_cast<std::uint8_t>(value);
-  }
-  if (i != text.size()) return std::nullopt;
+  if (!pton4(text, a.bytes.data())) return std::nullopt;
   return a;
 }
 
+// BSD inet_aton: 1 to 4 parts, each decimal, octal (0...) or hex (0x...);
+// the last part fills the bytes that remain ("127.1" is 127.0.0.1).
+// Arithmetic is 32-bit and wraps, as in the C original; "0x" alone and
+// octal parts with 8 or 9 are refused.
+std::optional<IpAddress> parse_inet_aton(std::string_view text) {
+  std::uint32_t parts[4] = {};
+  std::size_t count = 0;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return k < text.size() ? text[k] : '\0'; };
+  char c = at(i);
+  std::uint32_t val = 0;
+  bool digit = false;
+  for (;;) {
+    if (!is_digit(c)) return std::nullopt;
+    val = 0;
+    std::uint32_t base = 10;
+    digit = false;
+    if (c == '0') {
+      c = at(++i);
+      if (c == 'x' || c == 'X') {
+        base = 16;
+        c = at(++i);
+      } else {
+        base = 8;
+        digit = true;
+      }
+    }
+    for (;;) {
+      if (is_digit(c)) {
+        if (base == 8 && (c == '8' || c == '9')) return std::nullopt;
+        val = val * base + static_cast<std::uint32_t>(c - '0');
+        c = at(++i);
+        digit = true;
+      } else if (base == 16 && hex_value(c) >= 0) {
+        val = (val << 4) | static_cast<std::uint32_t>(hex_value(c));
+        c = at(++i);
+        digit = true;
+      } else {
+        break;
+      }
+    }
+    if (c != '.') break;
+    if (count >= 3) return std::nullopt;
+    parts[count++] = val;
+    c = at(++i);
+  }
+  if (c != '\0' && !(c == ' ' || (c >= '\t' && c <= '\r'))) return std::nullopt;
+  if (c == '\0' && i != text.size()) return std::nullopt;
+  if (!digit) return std::nullopt;
+  switch (count + 1) {
+    case 1: break;
+    case 2:
+      if (val > 0xffffff || parts[0] > 0xff) return std::nullopt;
+      val |= parts[0] << 24;
+      break;
+    case 3:
+      if (val > 0xffff || parts[0] > 0xff || parts[1] > 0xff) return std::nullopt;
+      val |= (parts[0] << 24) | (parts[1] << 16);
+      break;
+    default:
+      if (val > 0xff || parts[0] > 0xff || parts[1] > 0xff || parts[2] > 0xff)
+        return std::nullopt;
+      val |= (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8);
+      break;
+  }
+  IpAddress a;
+  a.family = Family::Inet;
+  a.prefixlen = 32;
+  a.bytes[0] = static_cast<std::uint8_t>(val >> 24);
+  a.bytes[1] = static_cast<std::uint8_t>(val >> 16);
+  a.bytes[2] = static_cast<std::uint8_t>(val >> 8);
+  a.bytes[3] = static_cast<std::uint8_t>(val);
+  return a;
+}
+
+// OpenBSD's inet_net_pton(AF_INET): "0x" and a nybble string, or 1 to 4
+// dotted decimal octets, then maybe "/bits"; without bits the width comes
+// from the address class. Host bits are kept.
 std::optional<IpAddress> parse_ipv4_network(std::string_view text) {
   IpAddress a;
   a.family = Family::Inet;
+  std::size_t written = 0;  // bytes of the address given
+  bool partial = false;     // a trailing odd nybble
   std::size_t i = 0;
-  std::size_t written = 0;
-  if (text.empty() || !is_digit(text[0])) return std::nullopt;
-  // Dotted decimal octets, as many as given (1 to 4).
-  for (;;) {
-    unsigned value = 0;
-    std::size_t start = i;
-    while (i < text.size() && is_digit(text[i])) {
-      value = value * 10 + static_cast<unsigned>(text[i] - '0');
-      if (value > 255) return std::nullopt;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    if (written >= 4) return std::nullopt;
-    a.bytes[written++] = static_cast<std::uint8_t>(value);
-    if (i == text.size() || text[i] == '/') break;
-    if (text[i] != '.') return std::nullopt;
+  auto at = [&](std::size_t k) { return k < text.size() ? text[k] : '\0'; };
+  char ch = at(i++);
+  if (ch == '0' && (at(i) == 'x' || at(i) == 'X') && hex_value(at(i + 1)) >= 0) {
     ++i;
-    if (i >= text.size() || !is_digit(text[i])) return std::nullopt;
+    int nybbles = 0;
+    while ((ch = at(i++)) != '\0' && hex_value(ch) >= 0) {
+      // Two nybbles a byte; OpenBSD tolerates a ninth and fails on the tenth.
+      if (++nybbles > 9) return std::nullopt;
+      if (nybbles <= 8) {
+        const std::size_t byte = static_cast<std::size_t>((nybbles - 1) / 2);
+        if (nybbles % 2 == 1)
+          a.bytes[byte] = static_cast<std::uint8_t>(hex_value(ch) << 4);
+        else
+          a.bytes[byte] = static_cast<std::uint8_t>(a.bytes[byte] | hex_value(ch));
+      }
+    }
+    written = static_cast<std::size_t>(std::min(nybbles, 8) / 2);
+    // A half-written byte counts against the room but not as written.
+    if (nybbles % 2 == 1) partial = true;
+  } else if (is_digit(ch)) {
+    for (;;) {
+      unsigned value = 0;
+      do {
+        value = value * 10 + static_cast<unsigned>(ch - '0');
+        if (value > 255) return std::nullopt;
+      } while ((ch = at(i++)) != '\0' && is_digit(ch));
+      if (written >= 4) return std::nullopt;
+      a.bytes[written++] = static_cast<std::uint8_t>(value);
+      if (ch == '\0' || ch == '/') break;
+      if (ch != '.') return std::nullopt;
+      ch = at(i++);
+      if (!is_digit(ch)) return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
   }
   int bits = -1;
-  if (i < text.size() && text[i] == '/' && i + 1 < text.size() && is_digit(text[i + 1])) {
-    ++i;
+  if (ch == '/' && is_digit(at(i)) && written > 0) {
+    ch = at(i++);
     bits = 0;
-    while (i < text.size() && is_digit(text[i])) {
-      bits = bits * 10 + (text[i] - '0');
-      if (bits > 32) return std::nullopt;
-      ++i;
-    }
+    do {
+      bits = bits * 10 + (ch - '0');
+      if (bits > 1000) bits = 1000;  // only "too large" matters below
+    } while ((ch = at(i++)) != '\0' && is_digit(ch));
+    if (ch != '\0') return std::nullopt;
+    if (bits > 32) return std::nullopt;
   }
-  if (i != text.size()) return std::nullopt;
+  if (ch != '\0' || i - 1 != text.size()) return std::nullopt;
+  if (written == 0) return std::nullopt;
   if (bits == -1) {
-    // Classful width, as the BSD routine infers without a '/'.
-    std::uint8_t first = a.bytes[0];
+    const std::uint8_t first = a.bytes[0];
     bits = first >= 240 ? 32 : first >= 224 ? 4 : first >= 192 ? 24 : first >= 128 ? 16 : 8;
     if (bits < static_cast<int>(written * 8)) bits = static_cast<int>(written * 8);
-    if (bits == 8 && first == 224) bits = 4;
   }
+  // The network is extended with zero bytes to cover the mask, in the room
+  // the 4-byte buffer has left.
+  const long room = 4 - static_cast<long>(written) - (partial ? 1 : 0);
+  long needed = 0;
+  for (int covered = static_cast<int>(written) * 8; bits > covered; covered += 8) ++needed;
+  if (needed > room) return std::nullopt;
+  for (long k = 0; k < needed; ++k) a.bytes[written + static_cast<std::size_t>(k)] = 0;
   a.prefixlen = static_cast<std::uint8_t>(bits);
   return a;
 }
 
+// OpenBSD's inet_pton6 (as getaddrinfo with AI_NUMERICHOST uses it): a
+// group may have more than four digits if its value fits 16 bits, and the
+// last 32 bits may be written as a dotted quad.
 std::optional<IpAddress> parse_ipv6(std::string_view text) {
-  // The grammar of IPv6 literals is the same everywhere; rely on libc.
-  std::string copy(text);
+  std::uint8_t tmp[16] = {};
+  std::size_t tp = 0;
+  const std::size_t endp = 16;
+  std::optional<std::size_t> colonp;
+  std::size_t i = 0;
+  auto at = [&](std::size_t k) { return k < text.size() ? text[k] : '\0'; };
+  if (at(0) == ':') {
+    if (at(1) != ':') return std::nullopt;
+    i = 1;
+  }
+  std::size_t curtok = i;
+  bool saw_xdigit = false;
+  unsigned val = 0;
+  char ch;
+  bool ended_with_ipv4 = false;
+  while ((ch = at(i++)) != '\0') {
+    const int x = hex_value(ch);
+    if (x >= 0) {
+      val = (val << 4) | static_cast<unsigned>(x);
+      if (val > 0xffff) return std::nullopt;
+      saw_xdigit = true;
+      continue;
+    }
+    if (ch == ':') {
+      curtok = i;
+      if (!saw_xdigit) {
+        if (colonp) return std::nullopt;
+        colonp = tp;
+        continue;
+      }
+      if (at(i) == '\0') return std::nullopt;
+      if (tp + 2 > endp) return std::nullopt;
+      tmp[tp++] = static_cast<std::uint8_t>(val >> 8);
+      tmp[tp++] = static_cast<std::uint8_t>(val & 0xff);
+      saw_xdigit = false;
+      val = 0;
+      continue;
+    }
+    if (ch == '.' && tp + 4 <= endp && curtok <= text.size() &&
+        pton4(text.substr(curtok), tmp + tp)) {
+      tp += 4;
+      saw_xdigit = false;
+      ended_with_ipv4 = true;
+      break;
+    }
+    return std::nullopt;
+  }
+  if (saw_xdigit && !ended_with_ipv4) {
+    if (tp + 2 > endp) return std::nullopt;
+    tmp[tp++] = static_cast<std::uint8_t>(val >> 8);
+    tmp[tp++] = static_cast<std::uint8_t>(val & 0xff);
+  }
+  if (colonp) {
+    const std::size_t n = tp - *colonp;
+    for (std::size_t k = 1; k <= n; ++k) {
+      tmp[endp - k] = tmp[*colonp + n - k];
+      tmp[*colonp + n - k] = 0;
+    }
+    tp = endp;
+  }
+  if (tp != endp) return std::nullopt;
   IpAddress a;
   a.family = Family::Inet6;
   a.prefixlen = 128;
-  if (::inet_pton(AF_INET6, copy.c_str(), a.bytes.data()) != 1) return std::nullopt;
+  std::copy(tmp, tmp + 16, a.bytes.begin());
   return a;
 }
 

@@ -24,6 +24,9 @@ struct IpAddress {
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
 };
 
+// BSD inet_aton: the legacy forms OpenBSD's getaddrinfo still accepts for
+// a host name ("127.1", "0x7f000001", "10.0.513").
+std::optional<IpAddress> parse_inet_aton(std::string_view text);
 // Strict dotted quad (inet_pton).
 std::optional<IpAddress> parse_ipv4(std::string_view text);
 // BSD inet_net_pton(AF_INET): "10.0.2/24", "10/8"; host bits are kept.

@@ -15,6 +15,7 @@ CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
   RuleCompiler compiler(resolver, diagnostics, result.plan,
                         request.print_rules ? &printer : nullptr);
   compiler.allow_static_aead(request.allow_static_aead);
+  compiler.printing_sets_dynamic_srcid(request.print_rules && !request.print.deleting);
   parser::ParseOptions options;
   options.check_file_secrecy = request.check_file_secrecy;
   options.report_unused_macros = request.report_unused_macros;

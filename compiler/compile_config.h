@@ -10,7 +10,7 @@
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
 #include "compiler/rule_printer.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::compiler {
 

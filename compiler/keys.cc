@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::compiler {
 

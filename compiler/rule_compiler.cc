@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "compiler/ike_policy.h"
+#include "compiler/compile_hints.h"
 #include "compiler/keys.h"
 
 namespace ipsecctl::compiler {
@@ -75,57 +77,102 @@ RuleCompiler::RuleCompiler(Resolver& resolver, Diagnostics& diagnostics, Plan& p
 
 // ---------------------------------------------------------------- hosts
 
+// OpenBSD's host(): an interface (or group) name, else an IPv4 literal
+// (with '/': a network, BSD inet_net_pton), else an IPv6 literal (maybe
+// with a %scope), else -- only without a mask -- a name service lookup.
 parser::HostRef RuleCompiler::host(const std::string& spec) {
   std::string bare = spec;
-  int mask = -1;
-  bool mask_given = false;
+  long mask = -1;
   if (auto slash = spec.rfind('/'); slash != std::string::npos) {
-    std::string digits = spec.substr(slash + 1);
+    const std::string digits = spec.substr(slash + 1);
     errno = 0;
     char* end = nullptr;
-    long value = std::strtol(digits.c_str(), &end, 0);
-    if (errno == ERANGE || end == digits.c_str() || *end != '\0' || value > 128)
+    const long value = std::strtol(digits.c_str(), &end, 0);
+    if (errno == ERANGE || end == digits.c_str() || *end != '\0' ||
+        static_cast<int>(value) > 128)
       Diagnostics::fatal("host: invalid netmask '" + spec.substr(slash) + "'");
+    // OpenBSD keeps it in an int.
     mask = static_cast<int>(value);
-    mask_given = true;
     bare = spec.substr(0, slash);
   }
 
   auto node = std::make_shared<HostNode>();
+  auto fail = [&]() -> parser::HostRef {
+    diag_.plain("no IP address found for " + spec);
+    diag_.error("could not parse host specification", hints::bad_host(spec));
+    return nullptr;
+  };
 
   // An interface (or group) name stands for its addresses; each keeps the
   // interface's name, which is what IKE section names will show.
   if (auto addresses = resolver_.interface_addresses(bare); addresses && !addresses->empty()) {
-    for (const auto& a : *addresses) node->endpoints.push_back(Endpoint{a, false, bare, nullptr});
+    for (const auto& [address, interface] : *addresses)
+      node->endpoints.push_back(Endpoint{address, false, interface, nullptr});
     return node;
   }
-  if (mask_given && mask < 0) {
-    std::fprintf(stderr, "no IP address found for %s\n", spec.c_str());
-    diag_.error("could not parse host specification");
-    return nullptr;
-  }
-  // IPv4 keeps the name exactly as typed; a '/' makes it a network.
-  if (auto v4 = mask_given ? parse_ipv4_network(spec) : parse_ipv4(spec)) {
-    node->endpoints.push_back(Endpoint{*v4, mask_given, spec, nullptr});
+  // IPv4 keeps the name exactly as typed; a '/' makes it a network, even /32.
+  const bool slashed = spec.find('/') != std::string::npos;
+  if (auto v4 = slashed ? parse_ipv4_network(spec) : parse_ipv4(spec)) {
+    node->endpoints.push_back(Endpoint{*v4, slashed, spec, nullptr});
     return node;
   }
   // IPv6 is named canonically, with "/len" only when len is not 128.
-  if (auto v6 = parse_ipv6(bare)) {
-    int len = mask_given ? mask : 128;
-    v6->prefixlen = static_cast<std::uint8_t>(len);
-    std::string name = format_address(*v6);
-    if (len != 128) name += "/" + std::to_string(len);
-    node->endpoints.push_back(Endpoint{*v6, len != 128, name, nullptr});
-    return node;
+  if (mask >= -1) {
+    if (auto v6 = parse_scoped_ipv6(bare)) {
+      const int len = mask == -1 ? 128 : static_cast<int>(mask);
+      v6->address.prefixlen = static_cast<std::uint8_t>(len);
+      std::string name = format_address(v6->address) + v6->scope;
+      if (len != 128) name += "/" + std::to_string(len);
+      node->endpoints.push_back(Endpoint{v6->address, len != 128, name, nullptr});
+      return node;
+    }
   }
-  if (!mask_given) {
+  // Names are looked up only when no mask was given, and never when the
+  // word can only be a malformed address (no name server is asked about
+  // "1.2.3.256" or "::g").
+  if (mask == -1 && !slashed) {
+    // OpenBSD's getaddrinfo still takes inet_aton's forms as addresses.
+    if (auto legacy = parse_inet_aton(spec)) {
+      node->endpoints.push_back(Endpoint{*legacy, false, format_address(*legacy), nullptr});
+      return node;
+    }
+  }
+  if (mask == -1 && !slashed && !looks_like_address(spec)) {
     for (const auto& a : resolver_.lookup_host(spec))
       node->endpoints.push_back(Endpoint{a, false, format_address(a), nullptr});
     if (!node->endpoints.empty()) return node;
   }
-  std::fprintf(stderr, "no IP address found for %s\n", spec.c_str());
-  diag_.error("could not parse host specification");
-  return nullptr;
+  return fail();
+}
+
+std::optional<RuleCompiler::ScopedAddress> RuleCompiler::parse_scoped_ipv6(
+    const std::string& text) {
+  const auto percent = text.find('%');
+  if (percent == std::string::npos) {
+    auto a = parse_ipv6(text);
+    if (!a) return std::nullopt;
+    return ScopedAddress{*a, {}};
+  }
+  auto a = parse_ipv6(std::string_view(text).substr(0, percent));
+  const std::string scope = text.substr(percent + 1);
+  if (!a || scope.empty()) return std::nullopt;
+  // A scope is an interface name or number; the name shown is the
+  // interface's for link-local addresses, else the number.
+  std::optional<std::uint32_t> index;
+  if (scope.find_first_not_of("0123456789") == std::string::npos) {
+    errno = 0;
+    const unsigned long long n = std::strtoull(scope.c_str(), nullptr, 10);
+    if (errno == ERANGE || n > UINT32_MAX) return std::nullopt;
+    index = static_cast<std::uint32_t>(n);
+  } else {
+    index = resolver_.interface_index(scope);
+  }
+  if (!index) return std::nullopt;
+  const bool link_local = a->bytes[0] == 0xfe && (a->bytes[1] & 0xc0) == 0x80;
+  std::string shown = std::to_string(*index);
+  if (link_local)
+    if (auto name = resolver_.interface_name(*index)) shown = *name;
+  return ScopedAddress{*a, "%" + shown};
 }
 
 parser::HostRef RuleCompiler::any_host() {
@@ -187,7 +234,7 @@ bool RuleCompiler::families_match(const parser::HostList& src,
 std::optional<int> RuleCompiler::protocol(const std::string& name) {
   auto number = resolver_.protocol_number(name);
   if (!number) {
-    diag_.error("unknown protocol: " + name);
+    diag_.error("unknown protocol: " + name, hinted([&] { return hints::unknown_protocol(name); }));
     return std::nullopt;
   }
   return *number;
@@ -195,7 +242,9 @@ std::optional<int> RuleCompiler::protocol(const std::string& name) {
 
 std::optional<int> RuleCompiler::protocol(long long number) {
   if (number > 255 || number < 0) {
-    diag_.error("protocol outside range");
+    diag_.error("protocol outside range", hinted([] {
+      return std::string("a protocol number is 0 to 255");
+    }));
     return std::nullopt;
   }
   return static_cast<int>(number);
@@ -204,13 +253,17 @@ std::optional<int> RuleCompiler::protocol(long long number) {
 std::optional<std::uint16_t> RuleCompiler::port(const std::string& name) {
   if (auto p = resolver_.service_port(name, "tcp")) return p;
   if (auto p = resolver_.service_port(name, "udp")) return p;
-  diag_.error("unknown port: " + name);
+  if (auto p = resolver_.system_service_port(name, "tcp")) return p;
+  if (auto p = resolver_.system_service_port(name, "udp")) return p;
+  diag_.error("unknown port: " + name, hinted([&] { return hints::unknown_port(name); }));
   return std::nullopt;
 }
 
 std::optional<std::uint16_t> RuleCompiler::port(long long number) {
   if (number > 65535 || number < 0) {
-    diag_.error("port outside range");
+    diag_.error("port outside range", hinted([] {
+      return std::string("a port number is 0 to 65535");
+    }));
     return std::nullopt;
   }
   return static_cast<std::uint16_t>(number);
@@ -248,19 +301,23 @@ parser::TransformsRef RuleCompiler::new_transforms() { return std::make_shared<T
 void RuleCompiler::add_transform(const parser::TransformsRef& set, parser::TransformKind kind,
                                  const std::string& name) {
   using K = parser::TransformKind;
-  auto set_one = [&](auto& slot, auto* found, const char* what) {
+  auto set_one = [&](auto& slot, auto* found, const char* what, char table) {
     if (slot != nullptr) {
-      diag_.error(std::string(what) + " already set");
+      diag_.error(std::string(what) + " already set", hinted([&] {
+        return "each of auth, enc, comp and group may be given once per phase";
+      }));
       return;
     }
     slot = found;
-    if (found == nullptr) diag_.error(name + " not a valid transform");
+    if (found == nullptr)
+      diag_.error(name + " not a valid transform",
+                  hinted([&] { return hints::bad_transform(table, name); }));
   };
   switch (kind) {
-    case K::Auth: set_one(set->auth, find_auth(name), "auth"); break;
-    case K::Enc: set_one(set->enc, find_enc(name), "enc"); break;
-    case K::Comp: set_one(set->comp, find_comp(name), "comp"); break;
-    case K::Group: set_one(set->group, find_group(name), "group"); break;
+    case K::Auth: set_one(set->auth, find_auth(name), "auth", 'a'); break;
+    case K::Enc: set_one(set->enc, find_enc(name), "enc", 'e'); break;
+    case K::Comp: set_one(set->comp, find_comp(name), "comp", 'c'); break;
+    case K::Group: set_one(set->group, find_group(name), "group", 'g'); break;
   }
 }
 
@@ -336,17 +393,30 @@ std::optional<unsigned> RuleCompiler::sec_interface(const std::string& name) {
   return static_cast<unsigned>(value);
 }
 
+bool RuleCompiler::id_takes_prefix(const std::string& id) {
+  return parse_ipv4(id).has_value() || parse_ipv6(id).has_value();
+}
+
+// Accept what `ipsecctl -s` prints for address identities (a.b.c.d/32) so
+// that such output can be pasted back; any other prefix is OpenBSD's
+// syntax error, which the grammar reports.
 std::optional<std::string> RuleCompiler::id_with_prefix(const std::string& id, long long prefix) {
-  // Accept what `ipsecctl -s` prints for address identities (a.b.c.d/32)
-  // so that such output can be pasted back; only full-length prefixes
-  // are meaningful for an identity.
   if ((parse_ipv4(id) && prefix == 32) || (parse_ipv6(id) && prefix == 128)) return id;
-  diag_.error("identity " + id + "/" + std::to_string(prefix) +
-              " must be an address with a full-length prefix");
   return std::nullopt;
 }
 
 // ---------------------------------------------------------- statements
+
+bool RuleCompiler::check_ports(const parser::HostsClause& hosts, int proto) {
+  if ((hosts.sport != 0 || hosts.dport != 0) && proto != kTcp && proto != kUdp) {
+    diag_.set_focus(hosts.sport != 0 ? hosts.sport_where : hosts.dport_where);
+    diag_.error("no protocol supplied with source/destination ports", hinted([] {
+      return std::string("ports need 'proto tcp' or 'proto udp' before 'from'");
+    }));
+    return false;
+  }
+  return true;
+}
 
 void RuleCompiler::add(RuleKind kind, std::uint32_t index) {
   plan_.order.push_back(RuleRef{kind, index});
@@ -362,11 +432,7 @@ bool RuleCompiler::flow_rule(parser::FlowRule&& rule) {
   const bool both_directions = !rule.direction;
   const Direction direction = rule.direction.value_or(Direction::Out);
   const SaType satype = rule.satype.value_or(SaType::Esp);
-  if ((rule.hosts.sport != 0 || rule.hosts.dport != 0) && rule.proto != kTcp &&
-      rule.proto != kUdp) {
-    diag_.error("no protocol supplied with source/destination ports");
-    return false;
-  }
+  if (!check_ports(rule.hosts, rule.proto)) return false;
   FlowType type = rule.type.value_or(
       satype == SaType::Ipcomp || satype == SaType::Ipip ? FlowType::Use : FlowType::Require);
   // deny and bypass flows need no peer: they never reach an SA.
@@ -405,7 +471,11 @@ bool RuleCompiler::flow_rule(parser::FlowRule&& rule) {
           const Endpoint& remote = direction == Direction::In ? src : dst;
           if (!remote.network) flow.peer = remote.address;
           if (!flow.peer) {
-            diag_.error("no peer specified for destination " + dst.name);
+            diag_.set_focus(rule.hosts.dst_where);
+            diag_.error("no peer specified for destination " + dst.name, hinted([&] {
+              return "the destination is a network, so the flow needs 'peer ADDRESS' (the "
+                     "gateway for it), or 'peer any'";
+            }));
             return true;
           }
         }
@@ -438,6 +508,15 @@ void RuleCompiler::check_default_peer(const IkeEntry& rule, const parser::IkeRul
   current.srcid = syntax.ids.srcid;
   current.dstid = syntax.ids.dstid;
   if (!default_peer_) {
+    // OpenBSD remembers the rule itself, and printing an `ike dynamic`
+    // rule without srcid gives it the host name as srcid (-v, adding):
+    // later rules are compared with that.
+    // Only if its phase 1 could be written: the identities come after it.
+    if (printing_sets_dynamic_srcid_ && rule.mode == IkeMode::Dynamic && !current.srcid) {
+      const auto refusal = ike_policy(rule).refusal;
+      if (!refusal || refusal->stage != IkeRefusalStage::Phase1)
+        current.srcid = resolver_.host_name();
+    }
     default_peer_ = current;
     return;
   }
@@ -453,11 +532,7 @@ void RuleCompiler::check_default_peer(const IkeEntry& rule, const parser::IkeRul
 }
 
 bool RuleCompiler::ike_rule(parser::IkeRule&& rule) {
-  if ((rule.hosts.sport != 0 || rule.hosts.dport != 0) && rule.proto != kTcp &&
-      rule.proto != kUdp) {
-    diag_.error("no protocol supplied with source/destination ports");
-    return false;
-  }
+  if (!check_ports(rule.hosts, rule.proto)) return false;
   if (rule.phase2.transforms && rule.phase2.transforms->enc != nullptr &&
       rule.phase2.transforms->enc->noauth && rule.phase2.transforms->auth != nullptr) {
     diag_.error("authentication is implicit for " +
@@ -667,12 +742,15 @@ bool RuleCompiler::expand_sa(const SaTemplate& sa, const parser::HostsClause& ho
       if (sa.bundle) add_to_bundle(entry, src.name, dst.name, *sa.bundle);
 
       if (spi.in != 0 || authkey_in || enckey_in) {
+        // A reverse SA that does not validate stops the run at once, as
+        // OpenBSD's errx() in its grammar action does.
+        const char* fatal = sa.has_xfs ? "sarule: expand_rule" : "tcpmd5rule: expand_rule";
         TransformSet xfs = sa.xfs;
         if (sa.has_xfs && !validate_sa(spi.in, sa.satype, xfs, authkey_in, enckey_in))
-          return true;
+          Diagnostics::fatal(fatal);
         if (!sa.has_xfs && spi.in == 0) {
           diag_.error("no SPI specified");
-          return true;
+          Diagnostics::fatal(fatal);
         }
         SaEntry reverse = entry;
         std::swap(reverse.src, reverse.dst);

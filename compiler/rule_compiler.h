@@ -10,7 +10,7 @@
 
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 #include "parser/semantics.h"
 
 namespace ipsecctl::compiler {
@@ -47,12 +47,17 @@ class RuleCompiler final : public parser::Semantics {
   long long lifetime(long long seconds) override;
   long long lifetime(const std::string& text) override;
   std::optional<unsigned> sec_interface(const std::string& name) override;
+  bool id_takes_prefix(const std::string& id) override;
   std::optional<std::string> id_with_prefix(const std::string& id, long long prefix) override;
 
   // Lets manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305, which OpenBSD
   // refuses with static keys: re-installing the same key restarts the
   // counter that forms the nonce, so the caller must never reuse a key.
   void allow_static_aead(bool allow) { allow_static_aead_ = allow; }
+  // Rules are printed as they are added (-v, not -d): OpenBSD's printer
+  // then gives `ike dynamic` rules the host name as srcid, which the
+  // default peer checks of later rules see.
+  void printing_sets_dynamic_srcid(bool yes) { printing_sets_dynamic_srcid_ = yes; }
 
   bool macro_defined(const std::string& name, const std::string& value) override;
   bool ike_rule(parser::IkeRule&& rule) override;
@@ -79,9 +84,20 @@ class RuleCompiler final : public parser::Semantics {
     std::optional<std::string> dstid;
   };
 
+  struct ScopedAddress {
+    IpAddress address;
+    std::string scope;  // "%lo", or empty
+  };
+  std::optional<ScopedAddress> parse_scoped_ipv6(const std::string& text);
   std::vector<Endpoint> expand_hosts(const parser::HostList& hosts) const;
   bool families_match(const parser::HostList& src, const parser::HostList& dst) const;
   void add(RuleKind kind, std::uint32_t index);
+  bool check_ports(const parser::HostsClause& hosts, int proto);
+  // A hint costs nothing unless carets will show it.
+  template <typename Make>
+  std::string hinted(Make make) const {
+    return diag_.style() == DiagnosticStyle::Caret ? std::string(make()) : std::string();
+  }
   std::uint32_t next_nr() { return rule_nr_++; }
   bool validate_sa(std::uint32_t spi, SaType satype, TransformSet& xfs,
                    const std::optional<std::vector<std::uint8_t>>& authkey,
@@ -103,6 +119,7 @@ class RuleCompiler final : public parser::Semantics {
   std::vector<BundleChain> bundles_;
   std::optional<DefaultPeer> default_peer_;
   bool allow_static_aead_ = false;
+  bool printing_sets_dynamic_srcid_ = false;
 };
 
 }  // namespace ipsecctl::compiler

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ipsecctl::compiler {
 
@@ -22,10 +23,16 @@ enum class GroupId { Unknown, None, Modp768, Modp1024, Modp1536, Modp2048, Modp3
                      Modp4096, Modp6144, Modp8192, Ecp256, Ecp384, Ecp521, Ecp224, Bp224,
                      Bp256, Bp384, Bp512 };
 
+// Each row also carries what the IKE daemons call the algorithm, so that a
+// backend reads its column instead of keeping a table of its own. An empty
+// name means "not offered there" (OpenBSD's ike generator refuses it).
 struct AuthTransform {
   std::string_view name;
   AuthAlg id;
-  std::size_t key_bytes;  // exact key length for manual SAs
+  std::size_t key_bytes;          // exact key length for manual SAs
+  std::string_view isakmpd_hash;  // phase 1 HASH_ALGORITHM ("" : refused)
+  std::string_view isakmpd_auth;  // phase 2 AUTHENTICATION_ALGORITHM without HMAC_
+  std::string_view strongswan;    // integrity keyword
 };
 
 struct EncTransform {
@@ -35,6 +42,10 @@ struct EncTransform {
   std::size_t key_max;
   bool noauth;     // the cipher authenticates by itself
   bool nostatic;   // refused for manually keyed SAs
+  std::string_view isakmpd_name;        // ENCRYPTION_ALGORITHM / TRANSFORM_ID
+  std::string_view isakmpd_key_length;  // KEY_LENGTH ("" : none)
+  bool phase1;                          // OpenBSD offers it in phase 1 too
+  std::string_view strongswan;          // encryption keyword
 };
 
 struct CompTransform {
@@ -45,7 +56,8 @@ struct CompTransform {
 struct GroupTransform {
   std::string_view name;
   GroupId id;
-  std::string_view isakmpd_name;  // GROUP_DESCRIPTION value
+  std::string_view isakmpd_name;  // GROUP_DESCRIPTION value ("" : none/refused)
+  std::string_view strongswan;    // DH group keyword
 };
 
 const AuthTransform* find_auth(std::string_view name);
@@ -56,6 +68,7 @@ const GroupTransform* find_group(std::string_view name);
 const AuthTransform& auth_transform(AuthAlg id);
 const EncTransform& enc_transform(EncAlg id);
 const CompTransform& comp_transform(CompAlg id);
+const GroupTransform& group_transform(GroupId id);
 
 // The choices written in one rule part (manual SA, main mode, quick mode).
 struct TransformSet {
@@ -65,4 +78,9 @@ struct TransformSet {
   const GroupTransform* group = nullptr;
 };
 
+}  // namespace ipsecctl::compiler
+
+namespace ipsecctl::compiler {
+// The names of one table (auth, enc, comp or group), for "did you mean".
+std::vector<std::string> transform_names(char table);
 }  // namespace ipsecctl::compiler

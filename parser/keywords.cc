@@ -59,3 +59,11 @@ std::optional<Parser::token_kind_type> lookup_keyword(std::string_view word) {
 }
 
 }  // namespace ipsecctl::parser
+
+namespace ipsecctl::parser {
+
+std::vector<std::pair<std::string_view, Parser::token_kind_type>> all_keywords() {
+  return {kKeywords.begin(), kKeywords.end()};
+}
+
+}  // namespace ipsecctl::parser

@@ -1,22 +1,15 @@
 #include "parser/macro_table.h"
 
-#include <algorithm>
-
 namespace ipsecctl::parser {
 
-MacroTable::Macro* MacroTable::find(const std::string& name) {
-  auto it = std::find_if(macros_.begin(), macros_.end(),
-                         [&](const Macro& m) { return m.name == name; });
-  return it == macros_.end() ? nullptr : &*it;
-}
-
 void MacroTable::define(const std::string& name, const std::string& value, bool persistent) {
-  if (Macro* existing = find(name)) {
-    if (existing->persistent) return;
-    // A redefinition moves to the end, as a fresh definition would.
-    macros_.erase(macros_.begin() + (existing - macros_.data()));
+  if (auto it = by_name_.find(name); it != by_name_.end()) {
+    if (it->second->persistent) return;
+    order_.erase(it->second);
+    by_name_.erase(it);
   }
-  macros_.push_back(Macro{name, value, persistent, false});
+  order_.push_back(Macro{name, value, persistent, false});
+  by_name_.emplace(name, std::prev(order_.end()));
 }
 
 bool MacroTable::define_from_command_line(const std::string& assignment) {
@@ -26,17 +19,23 @@ bool MacroTable::define_from_command_line(const std::string& assignment) {
   return true;
 }
 
-std::optional<std::string> MacroTable::use(const std::string& name) {
-  Macro* m = find(name);
-  if (m == nullptr) return std::nullopt;
-  m->used = true;
-  return m->value;
+const std::string* MacroTable::use(const std::string& name) {
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return nullptr;
+  it->second->used = true;
+  return &it->second->value;
 }
 
 std::vector<std::string> MacroTable::unused() const {
   std::vector<std::string> names;
-  for (const auto& m : macros_)
+  for (const auto& m : order_)
     if (!m.used) names.push_back(m.name);
+  return names;
+}
+
+std::vector<std::string> MacroTable::names() const {
+  std::vector<std::string> names;
+  for (const auto& m : order_) names.push_back(m.name);
   return names;
 }
 

@@ -1,23 +1,33 @@
 // Macros (`name = value`, `-D name=value`). Values are text that the
 // scanner reads again where `$name` appears; they are never expanded inside
 // another expansion.
+//
+// Lookups are by hash: a configuration may define hundreds of thousands of
+// macros. The definition order is kept for the -vv report of unused ones.
 #pragma once
 
+#include <list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ipsecctl::parser {
 
 class MacroTable {
  public:
-  // A persistent definition (from -D) is never replaced by the file.
+  // A persistent definition (from -D) is never replaced by the file. A
+  // redefinition moves the macro to the end of the order, as OpenBSD's
+  // list does.
   void define(const std::string& name, const std::string& value, bool persistent);
   // Parses "name=value" as -D does: the name is everything before the last '='.
   bool define_from_command_line(const std::string& assignment);
-  // Looks a macro up and marks it used.
-  std::optional<std::string> use(const std::string& name);
+  // Looks a macro up and marks it used; null when it is not defined.
+  const std::string* use(const std::string& name);
   std::vector<std::string> unused() const;
+  // The names defined, for "did you mean".
+  std::vector<std::string> names() const;
 
  private:
   struct Macro {
@@ -26,8 +36,8 @@ class MacroTable {
     bool persistent = false;
     bool used = false;
   };
-  Macro* find(const std::string& name);
-  std::vector<Macro> macros_;  // definition order, for the -vv report
+  std::list<Macro> order_;
+  std::unordered_map<std::string, std::list<Macro>::iterator> by_name_;
 };
 
 }  // namespace ipsecctl::parser

@@ -39,7 +39,9 @@ class Semantics {
   virtual long long lifetime(const std::string& text) = 0;
   virtual std::optional<unsigned> sec_interface(const std::string& name) = 0;
   // `srcid ADDRESS/PREFIX`: an extension over OpenBSD, which has no
-  // prefix form for identities (see README, "Extensions").
+  // prefix form for identities (see README, "Extensions"). The first
+  // question is asked when the '/' is read (no: OpenBSD's syntax error).
+  virtual bool id_takes_prefix(const std::string& id) = 0;
   virtual std::optional<std::string> id_with_prefix(const std::string& id,
                                                     long long prefix) = 0;
 

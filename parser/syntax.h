@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "common/ipsec_types.h"
+#include "common/source_location.h"
+
 namespace ipsecctl::compiler {
 struct HostNode;       // a resolved host_spec (or `any`), owned by the compiler
 struct TransformSet;   // auth/enc/comp/group choices of one rule part
@@ -27,12 +30,12 @@ using HostList = std::vector<HostRef>;
 using TransformsRef = std::shared_ptr<compiler::TransformSet>;
 using KeysRef = std::shared_ptr<compiler::KeyPair>;
 
-enum class SaType : std::uint8_t { Esp, Ah, Ipcomp, Ipip, Tcpmd5 };
-enum class TunnelMode : std::uint8_t { Tunnel, Transport };
-enum class Direction : std::uint8_t { In, Out };
-enum class FlowType : std::uint8_t { Use, Acquire, Require, Deny, Bypass, DontAcq };
-enum class IkeMode : std::uint8_t { Active, Passive, Dynamic };
-enum class Phase1Exchange : std::uint8_t { Main, Aggressive };
+using ::ipsecctl::Direction;
+using ::ipsecctl::FlowType;
+using ::ipsecctl::IkeMode;
+using ::ipsecctl::Phase1Exchange;
+using ::ipsecctl::SaType;
+using ::ipsecctl::TunnelMode;
 enum class TransformKind : std::uint8_t { Auth, Enc, Comp, Group };
 
 // `from SRC [port P] to DST [port P]` (either order in the source text).
@@ -41,6 +44,7 @@ struct HostsClause {
   std::uint16_t sport = 0;  // host byte order, 0 means "no port"
   HostList dst;
   std::uint16_t dport = 0;
+  SourceSpan src_where, dst_where, sport_where, dport_where;
 };
 
 // `peer X`, `local Y`, both, or neither. `peer any` is a host too.
@@ -68,6 +72,7 @@ struct SpiClause {
 };
 
 struct IkeRule {
+  SourceSpan where;  // the whole statement
   std::optional<IkeMode> mode;
   std::optional<SaType> satype;
   std::optional<TunnelMode> tmode;
@@ -84,6 +89,7 @@ struct IkeRule {
 };
 
 struct FlowRule {
+  SourceSpan where;  // the whole statement
   std::optional<SaType> satype;
   std::optional<Direction> direction;
   int proto = 0;
@@ -94,6 +100,7 @@ struct FlowRule {
 };
 
 struct SaRule {
+  SourceSpan where;  // the whole statement
   std::optional<SaType> satype;
   std::optional<TunnelMode> tmode;
   HostsClause hosts;
@@ -107,6 +114,7 @@ struct SaRule {
 };
 
 struct Tcpmd5Rule {
+  SourceSpan where;  // the whole statement
   HostsClause hosts;
   SpiClause spi;
   KeysRef authkey;

@@ -23,7 +23,7 @@
 #include "backends/backend.h"
 #include "backends/kernel/kernel_channel.h"
 #include "compiler/resolver.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::backends {
 

@@ -11,7 +11,7 @@
 
 #include "compiler/address.h"
 #include "compiler/transforms.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 #include "parser/syntax.h"
 
 namespace ipsecctl::backends {

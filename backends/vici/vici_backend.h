@@ -11,7 +11,7 @@
 #include <string>
 
 #include "backends/backend.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::backends {
 

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "compiler/isakmpd_commands.h"
+#include "compiler/ike_policy.h"
 
 namespace ipsecctl::backends::vici {
 
@@ -14,66 +14,6 @@ using parser::IkeMode;
 using parser::SaType;
 
 namespace {
-
-// isakmpd's defaults when a rule leaves a lifetime out.
-constexpr long long kMainModeLifetime = 3600;
-constexpr long long kQuickModeLifetime = 1200;
-
-std::optional<std::string> enc_keyword(const compiler::EncTransform* enc) {
-  if (enc == nullptr) return "aes128";
-  switch (enc->id) {
-    case EncAlg::TripleDesCbc: return "3des";
-    case EncAlg::Aes: case EncAlg::Aes128: return "aes128";
-    case EncAlg::Aes192: return "aes192";
-    case EncAlg::Aes256: return "aes256";
-    case EncAlg::AesCtr: case EncAlg::Aes128Ctr: return "aes128ctr";
-    case EncAlg::Aes192Ctr: return "aes192ctr";
-    case EncAlg::Aes256Ctr: return "aes256ctr";
-    case EncAlg::Aes128Gcm: return "aes128gcm16";
-    case EncAlg::Aes192Gcm: return "aes192gcm16";
-    case EncAlg::Aes256Gcm: return "aes256gcm16";
-    case EncAlg::Aes128Gmac: return "aes128gmac";
-    case EncAlg::Aes192Gmac: return "aes192gmac";
-    case EncAlg::Aes256Gmac: return "aes256gmac";
-    case EncAlg::Blowfish: return "blowfish128";
-    case EncAlg::Cast128: return "cast128";
-    case EncAlg::Null: return "null";
-    default: return std::nullopt;
-  }
-}
-
-std::optional<std::string> integ_keyword(AuthAlg alg) {
-  switch (alg) {
-    case AuthAlg::HmacMd5: return "md5";
-    case AuthAlg::HmacSha1: return "sha1";
-    case AuthAlg::HmacSha2_256: return "sha256";
-    case AuthAlg::HmacSha2_384: return "sha384";
-    case AuthAlg::HmacSha2_512: return "sha512";
-    default: return std::nullopt;
-  }
-}
-
-std::optional<std::string> group_keyword(GroupId id) {
-  switch (id) {
-    case GroupId::Modp768: return "modp768";
-    case GroupId::Modp1024: return "modp1024";
-    case GroupId::Modp1536: return "modp1536";
-    case GroupId::Modp2048: return "modp2048";
-    case GroupId::Modp3072: return "modp3072";
-    case GroupId::Modp4096: return "modp4096";
-    case GroupId::Modp6144: return "modp6144";
-    case GroupId::Modp8192: return "modp8192";
-    case GroupId::Ecp256: return "ecp256";
-    case GroupId::Ecp384: return "ecp384";
-    case GroupId::Ecp521: return "ecp521";
-    case GroupId::Ecp224: return "ecp224";
-    case GroupId::Bp224: return "ecp224bp";
-    case GroupId::Bp256: return "ecp256bp";
-    case GroupId::Bp384: return "ecp384bp";
-    case GroupId::Bp512: return "ecp512bp";
-    default: return std::nullopt;
-  }
-}
 
 std::string seconds(long long s) { return std::to_string(s) + "s"; }
 
@@ -122,10 +62,11 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
   };
 
   for (const IkeEntry& r : plan.ikes) {
-    // What isakmpd itself refuses, strongSwan gets refused too.
-    auto commands = compiler::isakmpd_add_commands(r);
-    if (commands.error) {
-      refuse(r, *commands.error);
+    // What the rule means (algorithms, defaults, names) is the compiler's
+    // decision; what OpenBSD refuses is refused here too.
+    const compiler::IkePolicy policy = compiler::ike_policy(r);
+    if (policy.refusal) {
+      refuse(r, policy.refusal->message);
       continue;
     }
     if (r.tag) { refuse(r, "tag has no strongSwan equivalent (there is no PF on Linux)"); continue; }
@@ -139,37 +80,31 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       refuse(r, "an active or dynamic ike rule needs a peer for strongSwan to initiate to");
       continue;
     }
-    const compiler::TransformSet* p1 = r.phase1.transforms.get();
-    const compiler::TransformSet* p2 = r.phase2.transforms.get();
-    if (p2 != nullptr && p2->auth != nullptr && p2->auth->id == AuthAlg::HmacRipemd160) {
-      refuse(r, "hmac-ripemd160 has no strongSwan equivalent for esp/ah");
+    const compiler::IkePhase1Policy& p1 = policy.phase1;
+    const compiler::IkePhase2Policy& p2 = policy.phase2;
+    if (p2.auth != nullptr && p2.auth->strongswan.empty()) {
+      refuse(r, std::string(p2.auth->name) + " has no strongSwan equivalent for esp/ah");
+      continue;
+    }
+    if (p2.enc != nullptr && p2.enc->strongswan.empty()) {
+      refuse(r, "cipher " + std::string(p2.enc->name) + " has no strongSwan name");
       continue;
     }
 
-    // The IKE (phase 1) proposal.
-    std::string proposal = *enc_keyword(p1 ? p1->enc : nullptr) + "-" +
-                           *integ_keyword(p1 && p1->auth ? p1->auth->id : AuthAlg::HmacSha1) +
-                           "-" +
-                           *group_keyword(p1 && p1->group ? p1->group->id : GroupId::Modp3072);
-    // The child (phase 2) proposal.
+    // The IKE (phase 1) proposal and the child (phase 2) one.
+    const std::string proposal = std::string(p1.enc->strongswan) + "-" +
+                                 std::string(p1.hash->strongswan) + "-" +
+                                 std::string(p1.group->strongswan);
     std::string child_proposal;
-    bool needs_auth = true;
-    if (r.satype == SaType::Esp) {
-      auto enc = enc_keyword(p2 ? p2->enc : nullptr);
-      if (!enc) { refuse(r, "cipher " + std::string(p2->enc->name) + " has no strongSwan name"); continue; }
-      child_proposal = *enc;
-      needs_auth = !(p2 && p2->enc && p2->enc->noauth) &&
-                   !(p2 && p2->enc && p2->enc->id == EncAlg::Null);
-    }
-    if (p2 != nullptr && p2->auth != nullptr) {
-      child_proposal += (child_proposal.empty() ? "" : "-") + *integ_keyword(p2->auth->id);
-    } else if (needs_auth || r.satype == SaType::Ah) {
-      child_proposal += (child_proposal.empty() ? "" : "-") + std::string("sha256");
-    }
-    if (!(p2 && p2->group && p2->group->id == GroupId::None))
-      child_proposal += "-" + *group_keyword(p2 && p2->group ? p2->group->id : GroupId::Modp3072);
+    auto add = [&child_proposal](std::string_view part) {
+      if (!child_proposal.empty()) child_proposal += "-";
+      child_proposal += part;
+    };
+    if (p2.enc != nullptr) add(p2.enc->strongswan);
+    if (p2.auth != nullptr) add(p2.auth->strongswan);
+    if (p2.group != nullptr) add(p2.group->strongswan);
 
-    const auto names = compiler::isakmpd_names(r);
+    const compiler::IkeNames& names = policy.names;
     auto [it, fresh] = by_name.emplace(names.phase1, groups.size());
     if (fresh) groups.emplace_back();
     Group& g = groups[it->second];
@@ -180,7 +115,7 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
     }
     // Phase 1 settings: the last rule for a peer wins, as with isakmpd's
     // forced sets.
-    const long long life1 = r.phase1.lifetime_seconds.value_or(kMainModeLifetime);
+    const long long life1 = p1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
     g.ike = {value("version", "1"),
              value("aggressive", r.phase1.exchange == parser::Phase1Exchange::Aggressive ? "yes" : "no"),
              list("proposals", {proposal}),
@@ -201,7 +136,7 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
     g.ike.push_back(section("local", local));
     g.ike.push_back(section("remote", remote));
 
-    const long long life2 = r.phase2.lifetime_seconds.value_or(kQuickModeLifetime);
+    const long long life2 = p2.lifetime.value_or(compiler::kDefaultPhase2Lifetime);
     ViciSection child{
         value("mode", r.tmode == parser::TunnelMode::Tunnel ? "tunnel" : "transport"),
         list("local_ts", {traffic_selector(r.src, r.proto, r.sport)}),

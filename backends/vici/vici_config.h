@@ -31,7 +31,7 @@
 
 #include "backends/vici/vici_message.h"
 #include "compiler/plan.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ipsecctl::backends::vici {
 

@@ -11,9 +11,40 @@ TEST(Address, Ipv4StrictDottedQuad) {
   EXPECT_TRUE(parse_ipv4("192.0.2.1"));
   EXPECT_FALSE(parse_ipv4("192.0.2"));
   EXPECT_FALSE(parse_ipv4("192.0.2.256"));
-  EXPECT_FALSE(parse_ipv4("192.0.2.01"));  // inet_pton refuses leading zeros
+  EXPECT_TRUE(parse_ipv4("192.0.2.01"));  // OpenBSD's inet_pton: decimal, not octal
+  EXPECT_EQ(format_address(*parse_ipv4("010.0.0.1")), "10.0.0.1");
   EXPECT_FALSE(parse_ipv4("192.0.2.1 "));
   EXPECT_EQ(format_address(*parse_ipv4("10.0.0.255")), "10.0.0.255");
+}
+
+TEST(Address, InetAtonLegacyForms) {
+  EXPECT_EQ(format_address(*parse_inet_aton("127.1")), "127.0.0.1");
+  EXPECT_EQ(format_address(*parse_inet_aton("10.0.513")), "10.0.2.1");
+  EXPECT_EQ(format_address(*parse_inet_aton("0x7f000001")), "127.0.0.1");
+  EXPECT_EQ(format_address(*parse_inet_aton("0xff")), "0.0.0.255");
+  EXPECT_EQ(format_address(*parse_inet_aton("010.1")), "8.0.0.1");  // octal
+  EXPECT_FALSE(parse_inet_aton("0x"));
+  EXPECT_FALSE(parse_inet_aton("08.1"));
+  EXPECT_FALSE(parse_inet_aton("1.2.3.256"));
+  EXPECT_FALSE(parse_inet_aton("1.2.3.4.5"));
+  EXPECT_FALSE(parse_inet_aton("1e3"));
+}
+
+TEST(Address, Ipv6AsOpenBsdReadsIt) {
+  EXPECT_EQ(v6("0000000000001::1"), "1::1");  // a group may be longer if it fits
+  EXPECT_FALSE(parse_ipv6("1::2::3"));
+  EXPECT_FALSE(parse_ipv6("1:2:3:4:5:6:7:8:9"));
+  EXPECT_FALSE(parse_ipv6("1:"));
+  EXPECT_EQ(v6("::ffff:1.2.3.4"), "::ffff:1.2.3.4");
+  EXPECT_FALSE(parse_ipv6("::1.2.3"));
+}
+
+TEST(Address, Ipv4NetworkHexForms) {
+  EXPECT_EQ(format_prefix(*parse_ipv4_network("0x0a/8")), "10.0.0.0/8");
+  EXPECT_EQ(format_prefix(*parse_ipv4_network("0x0a000001/32")), "10.0.0.1");
+  EXPECT_EQ(format_prefix(*parse_ipv4_network("0xabc/16")), "171.0.0.0/16");
+  EXPECT_FALSE(parse_ipv4_network("0xabc/32"));  // no room left to extend it
+  EXPECT_FALSE(parse_ipv4_network("0x0123456789/32"));
 }
 
 TEST(Address, Ipv4NetworkShortFormsAndClassfulWidth) {

@@ -16,14 +16,17 @@ class FakeResolver : public compiler::Resolver {
   std::map<std::string, std::vector<compiler::IpAddress>> hosts;
   std::map<std::string, int> protocols{{"tcp", 6}, {"udp", 17}, {"esp", 50}, {"gre", 47}};
   std::map<std::string, std::uint16_t> services{{"ssh", 22}, {"ntp", 123}, {"domain", 53}};
+  std::map<std::string, std::uint32_t> interface_indexes;
   std::string name = "gw.example.org";
   int host_lookups = 0;
 
-  std::optional<std::vector<compiler::IpAddress>> interface_addresses(
+  std::optional<std::vector<std::pair<compiler::IpAddress, std::string>>> interface_addresses(
       const std::string& n) override {
     auto it = interfaces.find(n);
     if (it == interfaces.end()) return std::nullopt;
-    return it->second;
+    std::vector<std::pair<compiler::IpAddress, std::string>> out;
+    for (const auto& a : it->second) out.emplace_back(a, n);
+    return out;
   }
   std::vector<compiler::IpAddress> lookup_host(const std::string& n) override {
     ++host_lookups;
@@ -51,6 +54,16 @@ class FakeResolver : public compiler::Resolver {
     return std::nullopt;
   }
   std::string host_name() override { return name; }
+  std::optional<std::uint32_t> interface_index(const std::string& n) override {
+    auto it = interface_indexes.find(n);
+    if (it == interface_indexes.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<std::string> interface_name(std::uint32_t index) override {
+    for (const auto& [n, i] : interface_indexes)
+      if (i == index) return n;
+    return std::nullopt;
+  }
 };
 
 }  // namespace ipsecctl::testing

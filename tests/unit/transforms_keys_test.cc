@@ -2,7 +2,7 @@
 
 #include "compiler/keys.h"
 #include "compiler/transforms.h"
-#include "parser/diagnostics.h"
+#include "common/diagnostics.h"
 #include "parser/macro_table.h"
 
 namespace ipsecctl::compiler {
@@ -55,11 +55,11 @@ TEST(Macros, CommandLineDefinitionsPersistAndSplitAtTheLastEquals) {
   ASSERT_TRUE(m.define_from_command_line("a=b=c"));
   EXPECT_FALSE(m.define_from_command_line("novalue"));
   m.define("a=b", "file", false);  // cannot override a -D definition
-  EXPECT_EQ(m.use("a=b"), "c");
+  EXPECT_EQ(*m.use("a=b"), "c");
   m.define("x", "1", false);
   m.define("x", "2", false);
   EXPECT_EQ(m.unused(), std::vector<std::string>{"x"});
-  EXPECT_EQ(m.use("x"), "2");
+  EXPECT_EQ(*m.use("x"), "2");
   EXPECT_TRUE(m.unused().empty());
   EXPECT_FALSE(m.use("nothing"));
 }

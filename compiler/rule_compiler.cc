@@ -1,5 +1,6 @@
 #include "compiler/rule_compiler.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <climits>
@@ -26,17 +27,6 @@ Endpoint any_endpoint(Family family) {
   e.network = true;
   e.name = family == Family::Inet ? "0.0.0.0/0" : "::/0";
   return e;
-}
-
-// strtoul(s, NULL, 0) that insists on consuming the whole word.
-std::optional<std::uint32_t> parse_spi_word(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long value = std::strtoull(text.c_str(), &end, 0);
-  if (errno != 0 || end == nullptr || *end != '\0' || value > UINT32_MAX) return std::nullopt;
-  if (text[0] == '-' || text[0] == '+') return std::nullopt;
-  return static_cast<std::uint32_t>(value);
 }
 
 std::shared_ptr<const Identity> make_identity(const std::optional<std::string>& text) {
@@ -269,16 +259,38 @@ std::optional<std::uint16_t> RuleCompiler::port(long long number) {
   return static_cast<std::uint16_t>(number);
 }
 
+// OpenBSD's atospi(): strtoul(s, 0) over the whole word (C rules: 0x is
+// hex, 0 octal, a sign is taken), then the 32-bit and reserved range checks.
+std::optional<std::uint32_t> RuleCompiler::spi_word(const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long value = std::strtoul(text.c_str(), &end, 0);
+  if (text.empty() || *end != '\0') return std::nullopt;  // no message of its own
+  if (errno == ERANGE && value == ULONG_MAX) return std::nullopt;
+  if (value > UINT32_MAX) {
+    diag_.error(std::to_string(value) + " not a valid spi",
+                hinted([] { return std::string("an SPI is 32 bits: at most 0xffffffff"); }));
+    return std::nullopt;
+  }
+  if (value >= kSpiReservedMin && value <= kSpiReservedMax) {
+    diag_.error(std::to_string(value) + " within reserved spi range",
+                hinted([] { return std::string("SPIs 1 to 255 are reserved; use 256 or above"); }));
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
 std::optional<parser::SpiClause> RuleCompiler::spi(const std::string& text) {
   parser::SpiClause spi;
   std::string out = text;
+  // The reverse SPI, after the first colon, is read first.
   if (auto colon = text.find(':'); colon != std::string::npos) {
     out = text.substr(0, colon);
-    auto in = parse_spi_word(text.substr(colon + 1));
-    if (!in) return std::nullopt;  // OpenBSD says nothing of its own here
+    auto in = spi_word(text.substr(colon + 1));
+    if (!in) return std::nullopt;
     spi.in = *in;
   }
-  auto value = parse_spi_word(out);
+  auto value = spi_word(out);
   if (!value) return std::nullopt;
   spi.out = *value;
   return spi;
@@ -352,29 +364,37 @@ parser::KeysRef RuleCompiler::key_file(const std::string& paths) {
 
 long long RuleCompiler::lifetime(long long seconds) { return seconds; }
 
+// OpenBSD's parse_life(): sscanf(value, "%d%c"), minutes or hours by the
+// unit character, in int arithmetic.
 long long RuleCompiler::lifetime(const std::string& text) {
-  std::string digits = text;
-  long long multiplier = 1;
-  if (!digits.empty() && std::isalpha(static_cast<unsigned char>(digits.back()))) {
-    switch (std::tolower(static_cast<unsigned char>(digits.back()))) {
-      case 'm': multiplier = 60; break;
-      case 'h': multiplier = 3600; break;
-      default: Diagnostics::fatal("invalid time unit: Undefined error: 0");
-    }
-    digits.pop_back();
+  std::size_t i = 0;
+  while (i < text.size() && (text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r'))) ++i;
+  const std::size_t number_start = i;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  const std::size_t digits_start = i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == digits_start) {
+    // Not even a number. err() adds errno, which nothing has set here.
+    Diagnostics::fatal("invalid time specification: " + text + ": " + std::strerror(0));
   }
+  // %d converts with strtoimax (saturating) and stores into an int.
   errno = 0;
-  char* end = nullptr;
-  long long value = std::strtoll(digits.c_str(), &end, 10);
-  if (digits.empty() || *end != '\0' || value < 0 || value > INT_MAX || errno != 0) {
-    const char* reason = (errno == ERANGE || value > INT_MAX) ? "Result too large" : "Invalid argument";
-    Diagnostics::fatal("invalid time specification: " + digits + ": " + reason);
+  const long long wide = std::strtoll(text.c_str() + number_start, nullptr, 10);
+  auto seconds = static_cast<std::int32_t>(static_cast<std::uint32_t>(wide));
+  if (i == text.size()) return seconds;  // no unit: sscanf returned 1
+  auto wrap = [](std::int64_t v) {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+  };
+  switch (std::tolower(static_cast<unsigned char>(text[i]))) {
+    case 'm': return wrap(static_cast<std::int64_t>(seconds) * 60);
+    case 'h': return wrap(static_cast<std::int64_t>(seconds) * 60 * 60);
+    default:
+      Diagnostics::fatal(std::string("invalid time unit: ") + std::strerror(ENOTTY));
   }
-  return value * multiplier;
 }
 
 std::optional<unsigned> RuleCompiler::sec_interface(const std::string& name) {
-  if (name.rfind("sec", 0) != 0) {
+  if (name.size() <= 3 || name.rfind("sec", 0) != 0) {
     diag_.error("invalid sec interface name");
     return std::nullopt;
   }

@@ -93,6 +93,7 @@ class RuleCompiler final : public parser::Semantics {
   bool families_match(const parser::HostList& src, const parser::HostList& dst) const;
   void add(RuleKind kind, std::uint32_t index);
   bool check_ports(const parser::HostsClause& hosts, int proto);
+  std::optional<std::uint32_t> spi_word(const std::string& text);
   // A hint costs nothing unless carets will show it.
   template <typename Make>
   std::string hinted(Make make) const {

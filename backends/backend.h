@@ -6,9 +6,11 @@
 // this run made are undone and every failure names its rule (file:line).
 #pragma once
 
-#include <cstdio>
+#include <functional>
+#include <optional>
 #include <string>
 
+#include "backends/snapshot.h"
 #include "compiler/plan.h"
 
 namespace ipsecctl::backends {
@@ -24,23 +26,26 @@ class Backend {
   virtual bool apply(const compiler::Plan& plan, Action action) = 0;
 };
 
-struct ShowRequest {
-  bool flows = false;
-  bool sas = false;
-  bool titles = false;      // -s all
-  int verbose = 0;          // -v: SA details; -vv: entry numbers
-  bool show_keys = false;   // -k
-  bool collapse = false;    // -c
+// An IKE daemon: it takes the plan's ike rules and can list its SAs.
+class IkeBackend : public Backend {
+ public:
+  // The IKE SAs the daemon holds; nullopt when it cannot say (isakmpd's
+  // fifo only takes commands) or after reporting a failure.
+  virtual std::optional<IkeSnapshot> ike_sas() { return std::nullopt; }
 };
 
 // A backend that owns the kernel's databases: it can also flush them,
-// print them in OpenBSD's format, and watch them change.
+// read them back and watch them change.
 class KernelBackend : public Backend {
  public:
   virtual bool flush() = 0;
-  virtual bool show(const ShowRequest& request, std::FILE* out) = 0;
-  // Prints events until interrupted; returns false on failure.
-  virtual bool monitor(int verbose, std::FILE* out) = 0;
+  // What the kernel holds now; nullopt after reporting a failure.
+  virtual std::optional<KernelSnapshot> snapshot(bool policies, bool states) = 0;
+  // Calls `each` per event until it returns false or the process is
+  // interrupted; returns false on failure.
+  virtual bool watch(const std::function<bool(const MonitorEvent&)>& each) = 0;
+  // Names the wire format ("XFRM", "PF_KEY") in raw dumps.
+  virtual std::string wire_name() const = 0;
   // Takes back the last successful apply() (when a later part of the same
   // load failed). Returns false after reporting what could not be undone.
   virtual bool undo_last() = 0;

@@ -1,23 +1,28 @@
-// ipsecctl: options, dispatch, exit status. Everything else lives in the
-// parser, compiler and backends libraries.
+// ipsecctl: options, dispatch, exit status. The work is done by the
+// libraries: compiler/ (the configuration), engine/ (the backends, all or
+// nothing) and output/ (OpenBSD's text or JSON).
 //
 // Order of work, as on OpenBSD: -F flush, then -f load (or -d remove),
 // then -s show, then -m monitor.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <stdexcept>
 
-#include "backends/isakmpd/isakmpd_fifo.h"
 #include "backends/kernel/kernel_channel.h"
-#include "backends/make_backend.h"
-#include "backends/vici/vici_backend.h"
 #include "cli/options.h"
+#include "common/diagnostics.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
-#include "common/diagnostics.h"
+#include "engine/session.h"
+#include "output/json_render.h"
+#include "output/rule_printer.h"
+#include "output/show_text.h"
+
+#ifndef IPSECCTL_VERSION
+#define IPSECCTL_VERSION "unknown"
+#endif
 
 namespace {
 
@@ -29,108 +34,107 @@ char g_stdout_buffer[16384];
 
 class Run {
  public:
-  explicit Run(const cli::Options& options) : options_(options) {}
+  explicit Run(const cli::Options& options)
+      : options_(options), session_(session_options(options), diagnostics_, resolver_) {
+    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    const bool carets = options.carets == cli::When::Always ||
+                        (options.carets == cli::When::Auto && terminal);
+    const bool color = options.color == cli::When::Always ||
+                       (options.color == cli::When::Auto && terminal);
+    diagnostics_.set_style(carets ? DiagnosticStyle::Caret : DiagnosticStyle::OpenBsd, color);
+  }
 
   int operator()() {
     int status = 0;
-    if (options_.flush && !options_.no_action && !kernel_backend()->flush()) status = 1;
+    if (options_.flush && !options_.no_action && !session_.flush()) status = 1;
     if (options_.file && !load()) status = 1;
     if (options_.show && !show()) status = 1;
-    if (options_.monitor) {
-      std::fflush(stdout);
-      if (!kernel_backend()->monitor(options_.verbose, stdout)) status = 1;
-    }
+    if (options_.monitor && !monitor()) status = 1;
+    diagnostics_.flush();
     return status;
   }
 
  private:
-  // Opened on first use, so -n never needs the kernel.
-  backends::KernelBackend* kernel_backend() {
-    if (!kernel_) kernel_ = backends::make_kernel_backend(options_.kernel, diagnostics_, resolver_);
-    return kernel_.get();
+  static engine::SessionOptions session_options(const cli::Options& o) {
+    engine::SessionOptions s;
+    s.kernel = o.kernel;
+    s.ike = o.ike;
+    s.endpoints.vici = o.vici;
+    s.endpoints.isakmpd_fifo = o.fifo;
+    return s;
   }
 
   bool load() {
+    output::PrintOptions print;
+    print.rule_numbers = options_.verbose > 1;
+    print.deleting = options_.deleting;
+    print.show_keys = options_.show_keys;
+    output::RulePrinter printer(stdout, resolver_, diagnostics_, print);
+    // JSON wants stdout to itself: no -v text then.
+    const bool print_rules = options_.verbose > 0 && !options_.show && !options_.json;
+
     compiler::CompileRequest request;
     request.path = *options_.file;
     request.defines = options_.defines;
-    request.print_rules = options_.verbose > 0 && !options_.show;
-    request.print.rule_numbers = options_.verbose > 1;
-    request.print.deleting = options_.deleting;
-    request.print.show_keys = options_.show_keys;
+    request.listener = print_rules ? &printer : nullptr;
+    request.printing_adds = print_rules && !options_.deleting;
     request.report_unused_macros = options_.verbose > 1;
     request.allow_static_aead = options_.allow_static_aead;
     auto result = compiler::compile_config(request, resolver_, diagnostics_);
+    if (options_.json && options_.no_action) {
+      output::PlanJsonOptions json;
+      json.show_keys = options_.show_keys;
+      json.ok = result.ok();
+      const std::string text = output::render_plan_json(result.plan, diagnostics_, json);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+    if (result.fatal) return false;  // OpenBSD exits there and then
     if (!result.ok()) {
       diagnostics_.note("Syntax error in config file: ipsec rules not loaded");
       return false;
     }
-    if (options_.no_action || result.plan.empty()) return true;
-    const auto action = options_.deleting ? backends::Action::Delete : backends::Action::Add;
-    const char* nothing = options_.deleting ? "nothing was removed" : "nothing was loaded";
-    // All or nothing across backends: the IKE daemon is found before the
-    // kernel is touched, and the kernel part is undone if the daemon
-    // then refuses its part.
-    std::unique_ptr<backends::Backend> ike;
-    if (!result.plan.ikes.empty()) {
-      ike = ike_backend();
-      if (!ike) {
-        diagnostics_.note("the file has ike rules but no IKE daemon was found: " +
-                          ike_daemons_looked_for() + "; " + nothing);
-        return false;
-      }
-    }
-    const bool kernel_part =
-        !result.plan.flows.empty() || !result.plan.sas.empty() || !result.plan.bundles.empty();
-    if (kernel_part && !kernel_backend()->apply(result.plan, action)) return false;
-    if (ike && !ike->apply(result.plan, action)) {
-      if (kernel_part) kernel_backend()->undo_last();
-      return false;
-    }
-    return true;
-  }
-
-  // The IKE daemon that is there (charon answering on its VICI socket,
-  // else isakmpd's fifo), or the one --ike names.
-  std::unique_ptr<backends::Backend> ike_backend() {
-    const bool any = options_.ike == "auto";
-    if ((any || options_.ike == "vici") && backends::ViciBackend::present(options_.vici))
-      return std::make_unique<backends::ViciBackend>(options_.vici, diagnostics_);
-    if ((any || options_.ike == "isakmpd") && backends::IsakmpdFifoBackend::present(options_.fifo))
-      return std::make_unique<backends::IsakmpdFifoBackend>(options_.fifo, diagnostics_);
-    return nullptr;
-  }
-
-  std::string ike_daemons_looked_for() const {
-    std::string vici = "charon does not answer on " + options_.vici + " (--vici PATH)";
-    std::string fifo = "isakmpd's fifo " + options_.fifo + " does not exist (-i FIFO)";
-    if (options_.ike == "vici") return vici;
-    if (options_.ike == "isakmpd") return fifo;
-    return vici + ", and " + fifo;
+    if (options_.no_action) return true;
+    return session_.apply(result.plan, options_.deleting ? backends::Action::Delete
+                                                         : backends::Action::Add);
   }
 
   bool show() {
-    backends::ShowRequest request;
-    request.flows = *options_.show != cli::ShowWhat::Sas;
-    request.sas = *options_.show != cli::ShowWhat::Flows;
-    request.titles = *options_.show == cli::ShowWhat::All;
-    request.verbose = options_.verbose;
-    request.show_keys = options_.show_keys;
-    request.collapse = options_.collapse;
-    bool ok = kernel_backend()->show(request, stdout);
-    // On Linux the IKE SAs live in charon: list them too when it answers.
-    if (request.titles && options_.ike != "isakmpd" &&
-        backends::ViciBackend::present(options_.vici)) {
-      backends::ViciBackend vici(options_.vici, diagnostics_);
-      ok = vici.show_ike_sas(stdout) && ok;
-    }
-    return ok;
+    output::ShowOptions o;
+    o.flows = *options_.show != cli::ShowWhat::Sas;
+    o.sas = *options_.show != cli::ShowWhat::Flows;
+    o.titles = *options_.show == cli::ShowWhat::All;
+    o.verbose = options_.verbose;
+    o.show_keys = options_.show_keys;
+    o.collapse = options_.collapse;
+    auto kernel = session_.kernel_snapshot(o.flows, o.sas);
+    if (!kernel) return false;
+    // On Linux the IKE SAs live in the daemon: `-s all` lists them too.
+    std::optional<backends::IkeSnapshot> ike;
+    if (o.titles) ike = session_.ike_snapshot();
+    const std::string text =
+        options_.json ? output::render_show_json(*kernel, ike ? &*ike : nullptr, o)
+                      : output::render_show_text(*kernel, ike ? &*ike : nullptr, o, resolver_);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return true;
+  }
+
+  bool monitor() {
+    std::fflush(stdout);
+    const std::string wire = session_.kernel_wire_name();
+    return session_.watch([&](const backends::MonitorEvent& event) {
+      const std::string text =
+          options_.json ? output::render_event_json(event, options_.verbose > 0)
+                        : output::render_event_text(event, options_.verbose, wire, resolver_);
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    });
   }
 
   const cli::Options& options_;
   Diagnostics diagnostics_;
   compiler::SystemResolver resolver_;
-  std::unique_ptr<backends::KernelBackend> kernel_;
+  engine::Session session_;
 };
 
 }  // namespace
@@ -138,12 +142,24 @@ class Run {
 int main(int argc, char** argv) {
   if (!::isatty(STDOUT_FILENO))
     std::setvbuf(stdout, g_stdout_buffer, _IOFBF, sizeof g_stdout_buffer);
+  // A reader that goes away (isakmpd's fifo, a closed pipe) is an error to
+  // report, never a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
   auto options = ipsecctl::cli::parse_options(argc, argv);
   if (!options) return 1;
+  if (options->help) {
+    ipsecctl::cli::print_help();
+    return 0;
+  }
+  if (options->version) {
+    std::printf("ipsecctl %s\n", IPSECCTL_VERSION);
+    return 0;
+  }
   int status;
   try {
     status = Run(*options)();
   } catch (const ipsecctl::FatalError& fatal) {
+    std::fflush(stdout);
     std::fprintf(stderr, "ipsecctl: %s\n", fatal.what());
     status = 1;
   } catch (const ipsecctl::backends::KernelError& error) {

@@ -6,14 +6,58 @@
 #include <cstring>
 #include <string>
 
+#include "backends/registry.h"
+
 namespace ipsecctl::cli {
 
 void print_usage() {
   std::fprintf(stderr,
-               "usage: ipsecctl [-cdFkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n");
+               "usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
+               "                [--kernel %s] [--ike %s] [--vici path]\n"
+               "                [--allow-static-aead] [--diagnostics auto|caret|plain]\n"
+               "                [--color auto|always|never] [--json] [--help] [--version]\n",
+               "xfrm|pfkey", "auto|vici|isakmpd");
+}
+
+void print_help() {
+  std::printf(
+      "ipsecctl: load, remove, show and watch IPsec policy written in OpenBSD's\n"
+      "ipsec.conf(5) format, through the Linux kernel and an IKE daemon.\n"
+      "\n"
+      "  -f file      load the file's flows, SAs and ike rules, all or nothing\n"
+      "  -d           with -f: remove what the file would load\n"
+      "  -n           with -f: check the file only; nothing is loaded\n"
+      "  -v, -vv      print rules (and isakmpd commands) as they are read;\n"
+      "               -vv adds rule numbers and reports unused macros\n"
+      "  -k           show keys and secrets\n"
+      "  -F           flush the kernel's SPD and SAD\n"
+      "  -s modifier  show flow, sa or all (flows, SAs, and the IKE daemon's SAs)\n"
+      "  -c           with -s: collapse flows that differ only in addresses\n"
+      "  -m           print kernel IPsec events until interrupted\n"
+      "  -D m=value   define a macro the file cannot override\n"
+      "  -i fifo      isakmpd's command fifo (default /var/run/isakmpd.fifo)\n"
+      "  -j, --json   JSON output for -s, -m and -n\n"
+      "  --kernel name        the kernel interface:");
+  for (const auto& k : backends::kernel_interfaces())
+    std::printf("\n                         %s: %s", k.name.c_str(), k.help.c_str());
+  std::printf(
+      "\n  --ike name           the IKE daemon for ike rules: auto (the first that answers)");
+  for (const auto& d : backends::ike_daemons())
+    std::printf("\n                         %s: %s", d.name.c_str(), d.help.c_str());
+  std::printf(
+      "\n  --vici path          charon's VICI socket (default /var/run/charon.vici)\n"
+      "  --allow-static-aead  let manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305\n"
+      "  --diagnostics when   auto (carets on a terminal), caret, or plain (OpenBSD's\n"
+      "                       text only)\n"
+      "  --color when         auto, always or never, for carets\n"
+      "  --help, --version\n"
+      "\n"
+      "Exit status: 0 on success, 1 on a usage error, a configuration error or a\n"
+      "failure to load. See ipsecctl(8) and ipsec.conf(5).\n");
 }
 
 namespace {
+
 // `-s` takes any prefix of flow, sa or all, tried in that order.
 std::optional<ShowWhat> lookup_show(const char* word) {
   if (word == nullptr || *word == '\0') return std::nullopt;
@@ -23,9 +67,14 @@ std::optional<ShowWhat> lookup_show(const char* word) {
     if (std::strncmp(word, name, std::strlen(word)) == 0) return what;
   return std::nullopt;
 }
-}  // namespace
 
-namespace {
+std::optional<When> parse_when(const std::string& value, const char* always, const char* never) {
+  if (value == "auto") return When::Auto;
+  if (value == always) return When::Always;
+  if (value == never) return When::Never;
+  return std::nullopt;
+}
+
 // Takes the long options (--name value or --name=value) out of argv before
 // getopt sees it, so the short options keep BSD getopt's exact behaviour.
 bool take_long_options(int& argc, char** argv, Options& o) {
@@ -47,7 +96,8 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       name.resize(eq);
       has_value = true;
     }
-    const bool takes_value = name == "kernel" || name == "ike" || name == "vici";
+    const bool takes_value = name == "kernel" || name == "ike" || name == "vici" ||
+                             name == "diagnostics" || name == "color";
     if (takes_value && !has_value) {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
@@ -56,31 +106,48 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       value = argv[++i];
       has_value = true;
     }
+    if (!takes_value && has_value) {
+      std::fprintf(stderr, "ipsecctl: option --%s takes no value\n", name.c_str());
+      return false;
+    }
     if (name == "ike") {
-      if (value != "auto" && value != "isakmpd" && value != "vici") {
-        std::fprintf(stderr, "ipsecctl: unknown IKE daemon '%s' (known: auto, isakmpd, vici)\n",
-                     value.c_str());
+      if (value != "auto" && backends::find_ike_daemon(value) == nullptr) {
+        std::fprintf(stderr, "ipsecctl: unknown IKE daemon '%s' (known: %s)\n", value.c_str(),
+                     backends::ike_daemon_names().c_str());
         return false;
       }
       o.ike = value;
     } else if (name == "vici") {
       o.vici = value;
     } else if (name == "kernel") {
-      if (!has_value) {
-        if (i + 1 >= argc) {
-          std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
-          return false;
-        }
-        value = argv[++i];
-      }
-      if (value != "xfrm" && value != "pfkey") {
-        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: xfrm, pfkey)\n",
-                     value.c_str());
+      if (backends::find_kernel_interface(value) == nullptr) {
+        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: %s)\n",
+                     value.c_str(), backends::kernel_interface_names().c_str());
         return false;
       }
       o.kernel = value;
-    } else if (name == "allow-static-aead" && !has_value) {
+    } else if (name == "diagnostics") {
+      auto when = parse_when(value, "caret", "plain");
+      if (!when) {
+        std::fprintf(stderr, "ipsecctl: --diagnostics takes auto, caret or plain\n");
+        return false;
+      }
+      o.carets = *when;
+    } else if (name == "color" || name == "colour") {
+      auto when = parse_when(value, "always", "never");
+      if (!when) {
+        std::fprintf(stderr, "ipsecctl: --color takes auto, always or never\n");
+        return false;
+      }
+      o.color = *when;
+    } else if (name == "allow-static-aead") {
       o.allow_static_aead = true;
+    } else if (name == "json") {
+      o.json = true;
+    } else if (name == "help") {
+      o.help = true;
+    } else if (name == "version") {
+      o.version = true;
     } else {
       std::fprintf(stderr, "ipsecctl: unknown option --%s\n", name.c_str());
       return false;
@@ -90,6 +157,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
   argc = kept;
   return true;
 }
+
 }  // namespace
 
 std::optional<Options> parse_options(int argc, char** argv) {
@@ -102,10 +170,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
     print_usage();
     return std::nullopt;
   }
+  if (o.help || o.version) return o;
   int ch;
   ::opterr = 0;  // report in BSD getopt's words below
   // '+': stop at the first operand, as BSD getopt does.
-  while ((ch = ::getopt(argc, argv, "+cD:df:Fi:kmnvs:")) != -1) {
+  while ((ch = ::getopt(argc, argv, "+cD:df:Fi:jkmnvs:")) != -1) {
     switch (ch) {
       case 'c': o.collapse = true; break;
       case 'D':
@@ -118,6 +187,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
       case 'f': o.file = optarg; break;
       case 'F': o.flush = true; break;
       case 'i': o.fifo = optarg; break;
+      case 'j': o.json = true; break;
       case 'k': o.show_keys = true; break;
       case 'm': o.monitor = true; break;
       case 'n': o.no_action = true; break;

@@ -1,5 +1,5 @@
-// Command line of ipsecctl(8):
-//   ipsecctl [-cdFkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]
+// Command line of ipsecctl(8): OpenBSD's options, parsed as its getopt
+// does, plus long options of our own (OpenBSD has none).
 #pragma once
 
 #include <optional>
@@ -9,6 +9,7 @@
 namespace ipsecctl::cli {
 
 enum class ShowWhat { Flows, Sas, All };
+enum class When { Auto, Always, Never };
 
 struct Options {
   bool collapse = false;      // -c
@@ -22,16 +23,22 @@ struct Options {
   std::optional<std::string> file;   // -f
   std::string fifo = "/var/run/isakmpd.fifo";  // -i
   std::optional<ShowWhat> show;      // -s
-  // Long options (extensions; OpenBSD has none):
-  std::string kernel = "xfrm";       // --kernel xfrm
-  bool allow_static_aead = false;    // --allow-static-aead
-  std::string ike = "auto";          // --ike auto|isakmpd|vici
+  // Long options:
+  bool json = false;                 // -j, --json
+  std::string kernel = "xfrm";       // --kernel NAME
+  std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH
+  bool allow_static_aead = false;    // --allow-static-aead
+  When carets = When::Auto;          // --diagnostics=auto|caret|plain
+  When color = When::Auto;           // --color=auto|always|never
+  bool help = false;                 // --help
+  bool version = false;              // --version
 };
 
 // Parses argv as OpenBSD does. On a usage error prints the messages and
 // the usage line to stderr and returns nullopt (exit status 1).
 std::optional<Options> parse_options(int argc, char** argv);
 void print_usage();
+void print_help();
 
 }  // namespace ipsecctl::cli

@@ -3,22 +3,24 @@
 // as they are added when asked to.
 #pragma once
 
-#include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/diagnostics.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
-#include "compiler/rule_printer.h"
-#include "common/diagnostics.h"
+#include "compiler/rule_compiler.h"
 
 namespace ipsecctl::compiler {
 
 struct CompileRequest {
   std::string path;                   // "-" for standard input
   std::vector<std::string> defines;   // -D name=value, already validated
-  bool print_rules = false;           // -v (and not -s)
-  PrintOptions print;
+  RuleListener* listener = nullptr;   // told of each rule as it is added (-v)
+  // Rules are printed as added (-v, adding): OpenBSD's printer then gives
+  // `ike dynamic` rules the host name as srcid, which later checks see.
+  bool printing_adds = false;
   bool report_unused_macros = false;  // -vv
   bool check_file_secrecy = true;
   bool allow_static_aead = false;  // --allow-static-aead
@@ -28,10 +30,14 @@ struct CompileResult {
   Plan plan;
   bool readable = true;  // false: the file itself could not be opened
   int errors = 0;
-  bool ok() const { return readable && errors == 0; }
+  // OpenBSD would have exited at once (err/errx): the message, printed.
+  std::optional<std::string> fatal;
+  bool ok() const { return readable && errors == 0 && !fatal; }
 };
 
+// Never throws for a bad configuration: a fatal condition is reported
+// through Diagnostics and returned in `fatal`.
 CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
-                             Diagnostics& diagnostics, std::FILE* out = stdout);
+                             Diagnostics& diagnostics);
 
 }  // namespace ipsecctl::compiler

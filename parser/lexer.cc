@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "common/spelling.h"
 #include "parser/keywords.h"
 
 namespace ipsecctl::parser {
@@ -82,10 +83,10 @@ void Lexer::sync_position() {
   if (!files_.empty()) diag_.set_position(files_.back()->id, report_line_);
 }
 
-void Lexer::error(const std::string& message) {
+void Lexer::error(const std::string& message, std::string hint) {
   sync_position();
   diag_.set_focus(token_span_);
-  diag_.error(message);
+  diag_.error(message, std::move(hint));
 }
 
 // getc(), keeping track of where each byte lies and, for carets, of the
@@ -147,7 +148,8 @@ int Lexer::lgetc(int quotec) {
   if (quotec != 0) {
     int c = read_byte(current());
     if (c == EOF) {
-      error("reached end of file while parsing quoted string");
+      error("reached end of file while parsing quoted string",
+            keep_lines_ ? "the quote that starts here is never closed" : "");
       if (files_.size() == 1 || !popfile()) return EOF;
       return quotec;
     }
@@ -288,7 +290,14 @@ Parser::symbol_type Lexer::next() {
       token_span_ = span_of(start, end);
       const std::string* value = macros_.use(buf_);
       if (value == nullptr) {
-        error("macro '" + buf_ + "' not defined");
+        std::string hint;
+        if (keep_lines_) {
+          if (auto guess = closest_word(buf_, macros_.names()))
+            hint = "did you mean $" + *guess + "?";
+          else
+            hint = "define it before its first use: " + buf_ + " = \"value\"";
+        }
+        error("macro '" + buf_ + "' not defined", hint);
         return findeol();
       }
       macro_value_ = *value;

@@ -90,7 +90,7 @@ class Lexer {
   bool popfile();
   Parser::symbol_type findeol();
   Parser::symbol_type scan_quoted(int quotec);
-  void error(const std::string& message);
+  void error(const std::string& message, std::string hint = {});
   void sync_position();
   static SourceSpan span_of(const Position& first, const Position& last);
   Parser::symbol_type char_token(int c, const SourceSpan& span);

@@ -93,6 +93,12 @@ void ParseDriver::run() {
     throw;
   }
   lexer_.close_all();
+  // On Debian /etc/ipsec.conf belongs to strongSwan; say so once.
+  if (strongswan_format_)
+    diagnostics_.note(
+        "this file looks like strongSwan's ipsec.conf (config setup, conn sections), not "
+        "OpenBSD's ipsec.conf(5) that ipsecctl reads; ipsecctl's own file is "
+        "/etc/ipsecctl/ipsec.conf (see ipsec.conf(5))");
   if (options_.report_unused_macros)
     for (const auto& name : macros_.unused())
       diagnostics_.plain("warning: macro '" + name + "' not used");
@@ -129,7 +135,14 @@ bool ParseDriver::define_macro(const std::string& name, const std::string& value
   return true;
 }
 
-void ParseDriver::statement_word(Parser::symbol_kind_type kind) {
+void ParseDriver::statement_word(Parser::symbol_kind_type kind, const std::string* text) {
+  using K = Parser::symbol_kind;
+  // A new statement starts after a newline or a skipped line.
+  if (!statement_.empty() && (statement_.back() == K::S_NEWLINE || statement_.back() == K::S_ERROR)) {
+    statement_.clear();
+    statement_first_word_.clear();
+  }
+  if (statement_.empty() && kind == K::S_STRING && text != nullptr) statement_first_word_ = *text;
   if (statement_.size() < 256) statement_.push_back(kind);
 }
 
@@ -137,9 +150,18 @@ void ParseDriver::syntax_error(Parser::symbol_kind_type lookahead,
                                const std::string& lookahead_text, const SourceSpan& where,
                                const std::vector<Parser::symbol_kind_type>& expected) {
   diagnostics_.set_focus(where);
+  const std::string& first = statement_first_word_;
+  const bool strongswan = first == "conn" || first == "config" || first == "ca";
+  if (strongswan) strongswan_format_ = true;
   std::string hint;
-  if (diagnostics_.style() == DiagnosticStyle::Caret)
-    hint = hints::for_syntax_error(lookahead, lookahead_text, statement_, expected, macros_);
+  if (diagnostics_.style() == DiagnosticStyle::Caret) {
+    if (strongswan)
+      hint = "'" + first + "' starts a section of strongSwan's ipsec.conf, a different format; "
+             "ipsecctl reads OpenBSD's ipsec.conf(5) rules (flow, ike, esp, ...)";
+    else
+      hint = hints::for_syntax_error(lookahead, lookahead_text, statement_first_word_, statement_,
+                                     expected, macros_);
+  }
   diagnostics_.error("syntax error", hint);
 }
 

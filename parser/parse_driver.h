@@ -53,7 +53,7 @@ class ParseDriver {
                     const SourceSpan& where,
                     const std::vector<Parser::symbol_kind_type>& expected);
   // The words of the statement being read, for hints.
-  void statement_word(Parser::symbol_kind_type kind);
+  void statement_word(Parser::symbol_kind_type kind, const std::string* text);
   void statement_end() { statement_.clear(); }
   const MacroTable& macros() const { return macros_; }
 
@@ -67,6 +67,8 @@ class ParseDriver {
   ParseOptions options_;
   Lexer lexer_;
   std::vector<Parser::symbol_kind_type> statement_;
+  std::string statement_first_word_;  // when the statement starts with a word
+  bool strongswan_format_ = false;     // a `conn` or `config setup` section seen
   std::string memory_text_;  // backs parse_text()
 };
 

@@ -56,7 +56,7 @@ std::string keyword_text(Kind kind) {
 }
 
 std::string for_syntax_error(Kind lookahead, const std::string& text,
-                             const std::vector<Kind>& statement,
+                             const std::string& first_word, const std::vector<Kind>& statement,
                              const std::vector<Kind>& expected, const MacroTable& macros) {
   (void)macros;
   // The statement as the grammar saw it, without the offending token.
@@ -101,6 +101,30 @@ std::string for_syntax_error(Kind lookahead, const std::string& text,
   if (lookahead == K::S_STRING && before.size() >= 2 && before.back() == K::S_STRING &&
       before[before.size() - 2] == K::S_PSK)
     return "a psk with spaces or special characters must be quoted: psk \"my secret\"";
+
+  // A word that is not a keyword starts the line but no '=' follows.
+  if (before.size() == 1 && before[0] == K::S_STRING && lookahead != K::S_EQUALS &&
+      !first_word.empty()) {
+    std::vector<std::string> starts = {"flow", "ike", "esp", "ah", "ipcomp", "ipip", "tcpmd5",
+                                       "include"};
+    if (auto guess = closest_word(first_word, starts))
+      return "did you mean '" + *guess + "'? '" + first_word + "' is not a keyword";
+    return "'" + first_word + "' is not a keyword: a line holds a rule (flow, ike, esp, ah, "
+           "ipcomp, ipip, tcpmd5), an include, or a macro definition (" + first_word +
+           " = value)";
+  }
+  // A manual SA: spi comes right after the addresses.
+  const bool sa_statement =
+      !before.empty() && !in_ike && !in_flow &&
+      (before[0] == K::S_ESP || before[0] == K::S_AH || before[0] == K::S_IPCOMP ||
+       before[0] == K::S_IPIP || before[0] == K::S_TCPMD5 || before[0] == K::S_FROM ||
+       before[0] == K::S_TO || before[0] == K::S_TUNNEL || before[0] == K::S_TRANSPORT);
+  if (sa_statement && !contains(before, K::S_SPI) &&
+      (lookahead == K::S_AUTHXF || lookahead == K::S_ENCXF || lookahead == K::S_COMPXF ||
+       lookahead == K::S_AUTHKEY || lookahead == K::S_ENCKEY || lookahead == K::S_UDPENCAP ||
+       lookahead == K::S_BUNDLE || lookahead == K::S_NEWLINE || lookahead == K::S_YYEOF))
+    return "a manual SA needs 'spi' right after its addresses: esp from A to B spi 0x1000 "
+           "auth ... enc ... authkey 0x... enckey 0x...";
 
   if (lookahead == K::S_NUMBER && !before.empty() &&
       (before.back() == K::S_AUTHKEY || before.back() == K::S_ENCKEY))

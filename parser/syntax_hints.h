@@ -13,9 +13,11 @@
 namespace ipsecctl::parser::hints {
 
 // `lookahead` is the token the grammar could not take, `statement` the
-// tokens of the statement so far (the lookahead last), `expected` what
-// the grammar would have taken instead.
+// tokens of the statement so far (the lookahead last; `first_word` the
+// text of the first when it is a word), `expected` what the grammar would
+// have taken instead (LALR lookaheads: a superset).
 std::string for_syntax_error(Parser::symbol_kind_type lookahead, const std::string& text,
+                             const std::string& first_word,
                              const std::vector<Parser::symbol_kind_type>& statement,
                              const std::vector<Parser::symbol_kind_type>& expected,
                              const MacroTable& macros);

@@ -7,6 +7,7 @@ Prints 'N passed, M failed' last.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, summary  # noqa: E402
 
-USAGE = "usage: ipsecctl [-cdFkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
+USAGE = ("usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
+         "                [--kernel xfrm|pfkey] [--ike auto|vici|isakmpd] [--vici path]\n"
+         "                [--allow-static-aead] [--diagnostics auto|caret|plain]\n"
+         "                [--color auto|always|never] [--json] [--help] [--version]\n")
 SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"
 
 
@@ -54,6 +58,15 @@ def main():
     rc, out, err, _ = run(b, ["-f"])
     check("missing option argument", rc == 1 and
           err == "ipsecctl: option requires an argument -- f\n" + USAGE, err)
+    rc, out, err, _ = run(b, ["--help"])
+    check("--help explains every option", rc == 0 and err == "" and
+          all(o in out for o in ["-f file", "-s modifier", "--kernel", "xfrm", "pfkey", "--ike",
+                                 "vici", "isakmpd", "--json", "--diagnostics", "--color"]), out)
+    rc, out, err, _ = run(b, ["--version"])
+    check("--version", rc == 0 and out.startswith("ipsecctl ") and err == "", out + err)
+    rc, out, err, _ = run(b, ["--bogus"])
+    check("unknown long option", rc == 1 and err == "ipsecctl: unknown option --bogus\n" + USAGE,
+          err)
 
     rule = b"flow esp from 192.0.2.1 to 192.0.2.2\n"
     rc, out, err, _ = run(b, ["-nv", "-f", "-"], stdin=rule)
@@ -115,6 +128,25 @@ def main():
         rc, out, err, _ = run(b, ["--kernel", "bogus", "-n", "-f", ok])
         check("unknown --kernel is a usage error",
               rc == 1 and err.startswith("ipsecctl: unknown kernel interface 'bogus'"), err)
+        # -n -j: the compiled plan as JSON, parsed here.
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "json",
+                               "plan.conf"), "rb") as f:
+            plan = write(tmp, "plan.conf", f.read())
+        rc, out, err, _ = run(b, ["-n", "-j", "-f", plan])
+        try:
+            doc = json.loads(out)
+        except ValueError as e:
+            doc = {"error": str(e)}
+        check("-n -j: the plan as JSON, each entry with its origin",
+              rc == 0 and doc.get("valid") is True and len(doc.get("flows", [])) == 2 and
+              len(doc.get("sas", [])) == 2 and len(doc.get("ike", [])) == 4 and
+              all(e["origin"]["file"] == plan for e in doc["flows"] + doc["sas"] + doc["ike"]) and
+              doc["ike"][0]["phase2"]["enc"] == "aes-256-gcm" and "psk" not in doc["ike"][0] and
+              doc["ike"][3]["refusal"] == "illegal satype 3", out[:500] + err)
+        rc, out, err, _ = run(b, ["-n", "-j", "-k", "-f", plan])
+        check("-n -j -k shows the pre-shared secret", '"psk":"secret"' in out, out[:300])
+        rc, out, err, _ = run(b, ["-nv", "-j", "-f", plan])
+        check("-j keeps stdout to the JSON document (no -v text)", out.startswith("{"), out[:200])
         rc, out, err, _ = run(b, ["-nF"])
         check("-nF does nothing", rc == 0 and err == "", err)
 

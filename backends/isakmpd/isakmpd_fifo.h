@@ -16,7 +16,7 @@
 
 namespace ipsecctl::backends {
 
-class IsakmpdFifoBackend final : public Backend {
+class IsakmpdFifoBackend final : public IkeBackend {
  public:
   IsakmpdFifoBackend(std::string fifo, Diagnostics& diagnostics,
                      std::chrono::milliseconds patience = std::chrono::seconds(3))

@@ -10,7 +10,7 @@
 
 #include "backends/kernel/kernel_show.h"
 #include "backends/kernel/lower_plan.h"
-#include "compiler/rule_printer.h"
+#include "compiler/rule_text.h"
 
 namespace ipsecctl::backends {
 
@@ -365,95 +365,25 @@ bool ChannelBackend::flush() {
   }
 }
 
-bool ChannelBackend::show(const ShowRequest& request, std::FILE* out) {
+std::optional<KernelSnapshot> ChannelBackend::snapshot(bool policies, bool states) {
   try {
-    std::string text;
-    if (request.flows) {
-      std::vector<FlowEntry> flows;
-      channel_->dump_policies([&](KernelPolicy&& p) {
-        if (auto flow = flow_from_policy(p)) flows.push_back(std::move(*flow));
-      });
-      std::stable_sort(flows.begin(), flows.end(), flow_display_less);
-      if (request.titles) text += "FLOWS:\n";
-      if (flows.empty() && request.titles) text += "No flows\n";
-      for (std::size_t i = 0; i < flows.size();) {
-        std::size_t end = i + 1;
-        if (request.collapse)
-          while (end < flows.size() && flows_collapse(flows[i], flows[end])) ++end;
-        if (request.verbose > 1) {
-          text += "@" + std::to_string(i);
-          for (std::size_t k = i + 1; k < end; ++k) text += "," + std::to_string(k);
-          text += " ";
-        }
-        if (request.collapse) {
-          std::vector<IpAddress> sources, destinations;
-          for (std::size_t k = i; k < end; ++k) {
-            if (std::find(sources.begin(), sources.end(), flows[k].src) == sources.end())
-              sources.push_back(flows[k].src);
-            if (std::find(destinations.begin(), destinations.end(), flows[k].dst) ==
-                destinations.end())
-              destinations.push_back(flows[k].dst);
-          }
-          text += compiler::format_flow_group(flows[i], sources, destinations, resolver_);
-        } else {
-          text += compiler::format_flow(flows[i], resolver_);
-        }
-        i = end;
-        if (text.size() > (1 << 16)) {
-          std::fwrite(text.data(), 1, text.size(), out);
-          text.clear();
-        }
-      }
-    }
-    if (request.sas) {
-      std::vector<KernelState> states;
-      channel_->dump_states([&](KernelState&& s) { states.push_back(std::move(s)); });
-      std::stable_sort(states.begin(), states.end(),
-                       [](const KernelState& a, const KernelState& b) { return a.spi < b.spi; });
-      if (request.titles) text += request.flows ? "\nSAD:\n" : "SAD:\n";
-      if (states.empty() && request.titles) text += "No entries\n";
-      for (const KernelState& s : states) {
-        text += compiler::format_sa(sa_from_state(s), request.show_keys);
-        if (request.verbose > 0) text += format_state_details(s, request.show_keys);
-      }
-    }
-    std::fwrite(text.data(), 1, text.size(), out);
-    return true;
+    KernelSnapshot snap;
+    if (policies) channel_->dump_policies([&](KernelPolicy&& p) { snap.policies.push_back(std::move(p)); });
+    if (states) channel_->dump_states([&](KernelState&& s) { snap.states.push_back(std::move(s)); });
+    return snap;
   } catch (const KernelError& error) {
     diag_.note(error.what());
-    return false;
+    return std::nullopt;
   }
 }
 
-bool ChannelBackend::monitor(int verbose, std::FILE* out) {
+bool ChannelBackend::watch(const std::function<bool(const MonitorEvent&)>& each) {
   try {
     channel_->monitor([&](const MonitorEvent& event) {
-      std::string text = event.name + ":";
-      if (event.state) {
-        text += " " + compiler::format_sa(sa_from_state(*event.state), false);
-      } else if (event.policy) {
-        KernelPolicy policy = *event.policy;
-        const bool forward = policy.dir == PolicyDir::Fwd;
-        if (forward) policy.dir = PolicyDir::In;
-        std::string line = without_newline(
-            compiler::format_flow(*flow_from_policy(policy), resolver_));
-        text += " " + line + (forward ? " (forwarding)\n" : "\n");
-      } else {
-        text += "\n";
-      }
-      if (!event.detail.empty()) text += "\t" + event.detail + "\n";
-      if (verbose > 0 && !event.raw.empty()) {
-        text += "RAW " + channel_->name() + " MESSAGE:\n";
-        char hex[4];
-        for (std::size_t i = 0; i < event.raw.size(); ++i) {
-          std::snprintf(hex, sizeof hex, "%02x ", event.raw[i]);
-          text += hex;
-          if (i % 8 == 7 || i + 1 == event.raw.size()) text += "\n";
-        }
-      }
-      std::fwrite(text.data(), 1, text.size(), out);
-      std::fflush(out);
-      return true;
+      if (event.when.time_since_epoch().count() != 0) return each(event);
+      MonitorEvent stamped = event;
+      stamped.when = std::chrono::system_clock::now();
+      return each(stamped);
     });
     return true;
   } catch (const KernelError& error) {

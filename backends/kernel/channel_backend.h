@@ -38,8 +38,9 @@ class ChannelBackend final : public KernelBackend {
   std::string name() const override { return channel_->name(); }
   bool apply(const compiler::Plan& plan, Action action) override;
   bool flush() override;
-  bool show(const ShowRequest& request, std::FILE* out) override;
-  bool monitor(int verbose, std::FILE* out) override;
+  std::optional<KernelSnapshot> snapshot(bool policies, bool states) override;
+  bool watch(const std::function<bool(const MonitorEvent&)>& each) override;
+  std::string wire_name() const override { return channel_->name(); }
   bool undo_last() override;
 
  private:

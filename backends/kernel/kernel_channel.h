@@ -1,7 +1,7 @@
 // The wire-specific half of a kernel backend: how SPD and SAD entries are
 // read, written and watched over one kind of socket (XFRM netlink,
 // PF_KEY v2). Everything else (lowering, diffing, rollback, printing) is
-// shared and lives in kernel_backend.
+// shared and lives in channel_backend.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/kernel/kernel_objects.h"
+#include "backends/snapshot.h"
 
 namespace ipsecctl::backends {
 
@@ -38,15 +39,6 @@ struct SendOutcome {
   // The kernel's answers overflowed the socket (ENOBUFS): some failures
   // may be missing, so callers must assume any change may have failed.
   bool answers_lost = false;
-};
-
-// Something the kernel announced while monitoring (-m).
-struct MonitorEvent {
-  std::string name;  // "sadb_add", "sadb_acquire", ...
-  std::optional<KernelPolicy> policy;
-  std::optional<KernelState> state;
-  std::string detail;      // anything else worth a line
-  std::vector<std::uint8_t> raw;  // the message as received (-v)
 };
 
 class KernelChannel {

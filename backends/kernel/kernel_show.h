@@ -1,9 +1,8 @@
-// Kernel entries printed as OpenBSD's `ipsecctl -s` prints them: flows as
-// `flow` rules, SAs as manual SA rules, `-v` details as PF_KEY extension
-// lines.
+// Kernel entries read back as ipsec.conf rules, as OpenBSD's `ipsecctl -s`
+// shows them: policies as flows, states as manual SAs, in its order.
 //
 // XFRM `fwd` policies are the Linux half of an `in` flow, so they are not
-// listed on their own; per-socket policies are not flows at all.
+// flows of their own; per-socket policies are not flows at all.
 #pragma once
 
 #include <optional>
@@ -17,9 +16,6 @@ namespace ipsecctl::backends {
 
 std::optional<compiler::FlowEntry> flow_from_policy(const KernelPolicy& policy);
 compiler::SaEntry sa_from_state(const KernelState& state);
-
-// The `-s sa -v` lines after the rule line.
-std::string format_state_details(const KernelState& state, bool show_keys);
 
 // Orders flows so that entries to the same peer sit together (and can be
 // collapsed with -c).

@@ -156,52 +156,71 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action) {
   }
 }
 
-bool ViciBackend::show_ike_sas(std::FILE* out) {
+std::optional<IkeSnapshot> ViciBackend::ike_sas() {
+  auto number = [](const std::string& text) -> std::uint64_t {
+    return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+  };
+  auto algorithm = [](const ViciSection& s, const char* name, const char* size) {
+    std::string a = value_of(s, name);
+    if (!value_of(s, size).empty()) a += "-" + value_of(s, size);
+    return a;
+  };
   try {
     ViciClient client(path_);
-    std::string text = "\nIKE SAs:\n";
-    std::size_t count = 0;
+    IkeSnapshot snap;
+    snap.daemon = "charon";
     client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                           [&](const ViciSection& event) {
       for (const ViciItem& ike : event) {
         const ViciSection& s = ike.section;
-        ++count;
-        text += ike.name + " #" + value_of(s, "uniqueid") + " " + value_of(s, "state") +
-                " IKEv" + value_of(s, "version") + " " + value_of(s, "local-host") + " -> " +
-                value_of(s, "remote-host") + " " + value_of(s, "encr-alg");
-        if (!value_of(s, "encr-keysize").empty()) text += "-" + value_of(s, "encr-keysize");
-        if (!value_of(s, "integ-alg").empty()) text += "/" + value_of(s, "integ-alg");
-        if (!value_of(s, "prf-alg").empty()) text += "/" + value_of(s, "prf-alg");
-        if (!value_of(s, "dh-group").empty()) text += "/" + value_of(s, "dh-group");
-        text += "\n";
-        const ViciItem* children = vici::find(s, "child-sas");
-        if (children == nullptr) continue;
-        for (const ViciItem& c : children->section) {
-          const ViciSection& cs = c.section;
-          text += "\t" + value_of(cs, "name") + " " + value_of(cs, "state") + " " +
-                  value_of(cs, "mode") + " " + value_of(cs, "protocol") + " " +
-                  value_of(cs, "encr-alg");
-          if (!value_of(cs, "encr-keysize").empty()) text += "-" + value_of(cs, "encr-keysize");
-          if (!value_of(cs, "integ-alg").empty()) text += "/" + value_of(cs, "integ-alg");
-          if (!value_of(cs, "dh-group").empty()) text += "/" + value_of(cs, "dh-group");
-          text += " spi in 0x" + value_of(cs, "spi-in") + " out 0x" + value_of(cs, "spi-out") +
-                  " lifetime " + value_of(cs, "life-time") + "s\n";
-          auto ts = [&](const char* key) {
-            std::string joined;
-            if (const ViciItem* l = vici::find(cs, key))
-              for (const std::string& t : l->list) joined += (joined.empty() ? "" : ", ") + t;
-            return joined;
-          };
-          text += "\t\t" + ts("local-ts") + " === " + ts("remote-ts") + "\n";
+        IkeSa sa;
+        sa.name = ike.name;
+        sa.unique_id = value_of(s, "uniqueid");
+        sa.state = value_of(s, "state");
+        sa.version = value_of(s, "version");
+        sa.local_host = value_of(s, "local-host");
+        sa.remote_host = value_of(s, "remote-host");
+        sa.local_id = value_of(s, "local-id");
+        sa.remote_id = value_of(s, "remote-id");
+        sa.encryption = algorithm(s, "encr-alg", "encr-keysize");
+        sa.integrity = value_of(s, "integ-alg");
+        sa.prf = value_of(s, "prf-alg");
+        sa.dh_group = value_of(s, "dh-group");
+        sa.established = number(value_of(s, "established"));
+        sa.rekey_time = number(value_of(s, "rekey-time"));
+        sa.reauth_time = number(value_of(s, "reauth-time"));
+        if (const ViciItem* children = vici::find(s, "child-sas")) {
+          for (const ViciItem& c : children->section) {
+            const ViciSection& cs = c.section;
+            IkeChildSa child;
+            child.name = value_of(cs, "name");
+            child.state = value_of(cs, "state");
+            child.mode = value_of(cs, "mode");
+            child.protocol = value_of(cs, "protocol");
+            child.encryption = algorithm(cs, "encr-alg", "encr-keysize");
+            child.integrity = value_of(cs, "integ-alg");
+            child.dh_group = value_of(cs, "dh-group");
+            child.spi_in = value_of(cs, "spi-in");
+            child.spi_out = value_of(cs, "spi-out");
+            child.bytes_in = number(value_of(cs, "bytes-in"));
+            child.bytes_out = number(value_of(cs, "bytes-out"));
+            child.packets_in = number(value_of(cs, "packets-in"));
+            child.packets_out = number(value_of(cs, "packets-out"));
+            child.install_time = number(value_of(cs, "install-time"));
+            child.rekey_time = number(value_of(cs, "rekey-time"));
+            child.life_time = number(value_of(cs, "life-time"));
+            if (const ViciItem* l = vici::find(cs, "local-ts")) child.local_ts = l->list;
+            if (const ViciItem* l = vici::find(cs, "remote-ts")) child.remote_ts = l->list;
+            sa.children.push_back(std::move(child));
+          }
         }
+        snap.sas.push_back(std::move(sa));
       }
     });
-    if (count == 0) text += "No entries\n";
-    std::fwrite(text.data(), 1, text.size(), out);
-    return true;
+    return snap;
   } catch (const ViciError& error) {
     diag_.note(error.what());
-    return false;
+    return std::nullopt;
   }
 }
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
+#include <optional>
 #include <string>
 
 #include "backends/backend.h"
@@ -15,7 +15,7 @@
 
 namespace ipsecctl::backends {
 
-class ViciBackend final : public Backend {
+class ViciBackend final : public IkeBackend {
  public:
   // `wait`: how long active and dynamic rules may take to come up (the
   // peer may be loading its side at the same time).
@@ -27,7 +27,7 @@ class ViciBackend final : public Backend {
   bool apply(const compiler::Plan& plan, Action action) override;
 
   // `-s all`: the IKE SAs charon holds and their child SAs.
-  bool show_ike_sas(std::FILE* out);
+  std::optional<IkeSnapshot> ike_sas() override;
 
   static bool present(const std::string& socket_path);
 

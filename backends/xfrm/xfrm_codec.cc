@@ -578,14 +578,20 @@ MonitorEvent decode_event(const nlmsghdr& message) {
     case XFRM_MSG_UPDPOLICY: e.name = "sadb_x_spdupdate"; e.policy = decode_policy(message); break;
     case XFRM_MSG_DELPOLICY: {
       e.name = "sadb_x_spddelete";
-      if (auto info = deleted_entry<xfrm_userpolicy_id, xfrm_userpolicy_info>(message, XFRMA_POLICY))
+      if (auto info = deleted_entry<xfrm_userpolicy_id, xfrm_userpolicy_info>(message, XFRMA_POLICY)) {
         e.policy = policy_from(*info);
+        // The templates travel too: the flow is shown as it was (type, peer).
+        if (e.policy) read_policy_attributes(*e.policy, message, sizeof(xfrm_userpolicy_id));
+      }
       break;
     }
     case XFRM_MSG_POLEXPIRE: {
       xfrm_user_polexpire expire;
       e.name = "sadb_x_spdexpire";
-      if (read_payload(message, expire)) e.policy = policy_from(expire.pol);
+      if (read_payload(message, expire)) {
+        e.policy = policy_from(expire.pol);
+        if (e.policy) read_policy_attributes(*e.policy, message, sizeof expire);
+      }
       break;
     }
     case XFRM_MSG_FLUSHSA: e.name = "sadb_flush"; break;

@@ -9,6 +9,7 @@ Exit status 77 (skipped) when not root. Prints 'N passed, M failed' last.
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -93,6 +94,20 @@ class Monitor:
         self.proc.wait(timeout=10)
         self.out.seek(0)
         return self.out.read().decode()
+
+
+def golden_json(name, got):
+    """The parsed golden document; IPSECCTL_UPDATE_GOLDEN=1 rewrites it."""
+    path = os.path.join(HERE, name)
+    if os.environ.get("IPSECCTL_UPDATE_GOLDEN"):
+        with open(path, "w") as f:
+            json.dump(got, f, indent=1, sort_keys=True)
+            f.write("\n")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def staged(tmp, source, name=None):
@@ -259,22 +274,67 @@ def run_checks(b, tmp):
     rc, out, err = sh(b, "-s", "all", ns=ns, check_rc=False)
     check("-s all on an empty kernel", out == "FLOWS:\nNo flows\n\nSAD:\nNo entries\n", out)
 
-    # -m shows events as they happen.
-    mon_out = tempfile.TemporaryFile()
-    mon = subprocess.Popen(["ip", "netns", "exec", ns, b, "-m"], stdout=mon_out,
-                           stderr=subprocess.STDOUT)
-    processes.append(mon)
-    time.sleep(0.4)
+    # -m shows events as they happen: text, text with timestamps, JSON lines.
+    watchers = {}
+    for mode, args in (("text", ["-m"]), ("verbose", ["-m", "-v"]), ("json", ["-m", "-j"])):
+        out_file = tempfile.TemporaryFile()
+        proc = subprocess.Popen(["ip", "netns", "exec", ns, b] + args, stdout=out_file,
+                                stderr=subprocess.STDOUT)
+        processes.append(proc)
+        watchers[mode] = (proc, out_file)
+    time.sleep(0.5)
+    sh(b, "-f", gateway, ns=ns)
+    sh(b, "-d", "-f", gateway, ns=ns)
     sh(b, "-f", gateway, ns=ns)
     sh(b, "-F", ns=ns)
-    time.sleep(0.4)
-    mon.send_signal(signal.SIGINT)
-    mon.wait(timeout=10)
-    mon_out.seek(0)
-    text = mon_out.read().decode()
+    time.sleep(0.5)
+    seen = {}
+    for mode, (proc, out_file) in watchers.items():
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        out_file.seek(0)
+        seen[mode] = out_file.read().decode()
+    text = seen["text"]
     check("-m prints policy events in flow syntax",
           "sadb_x_spdadd: flow esp out from 10.1.0.0/16 to 10.2.0.0/16 peer 198.51.100.1 "
           "type require\n" in text and "sadb_x_spdflush:\n" in text, text)
+    check("-m shows a deleted flow as it was (type and peer)",
+          "sadb_x_spddelete: flow esp out from 10.1.0.0/16 to 10.2.0.0/16 peer 198.51.100.1 "
+          "type require\n" in text, text)
+    stamped = [l for l in seen["verbose"].splitlines() if "sadb_x_spdadd:" in l]
+    check("-m -v puts a UTC timestamp first",
+          stamped and all(len(l) > 24 and l[4] == "-" and l[10] == "T" and l[23] == "Z"
+                          for l in stamped), seen["verbose"][:500])
+    events = []
+    try:
+        events = [json.loads(l) for l in seen["json"].splitlines() if l.strip()]
+    except ValueError as e:
+        events = [{"error": str(e)}]
+    deletes = [e for e in events if e.get("event") == "sadb_x_spddelete" and e.get("flow")]
+    timeless = [{k: v for k, v in e.items() if k != "time"} for e in events]
+    check("-m -j matches the golden events (times aside)",
+          golden_json("gateway.monitor.json", timeless) == timeless, seen["json"][:800])
+    check("-m -j: one JSON object per event, with time, event and the flow as it was",
+          events and all("time" in e and "event" in e for e in events) and deletes
+          and any(d["flow"]["type"] == "require" and d["flow"]["peer"] == "198.51.100.1"
+                  for d in deletes), seen["json"][:800])
+
+    # -s -j: the same kernel, as one JSON document.
+    sh(b, "-f", gateway, ns=ns)
+    rc, out, err = sh(b, "-s", "all", "-j", ns=ns, check_rc=False)
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        doc = {"error": str(e)}
+    flows = doc.get("flows", [])
+    check("-s all -j matches the golden document", golden_json("gateway.show.json", doc) == doc,
+          out[:800])
+    check("-s all -j: flows and sas as JSON, keys stable",
+          rc == 0 and len(flows) == len(golden.splitlines()) and doc.get("sas") == []
+          and all(set(["satype", "direction", "type", "proto", "src", "src_port", "dst",
+                       "dst_port", "local", "peer", "srcid", "dstid"]) <= set(f) for f in flows),
+          out[:800] + err)
+    sh(b, "-F", ns=ns)
 
     # Precedence, proven by packets: bypass /32 beats deny /24.
     a = new_namespace("pa")

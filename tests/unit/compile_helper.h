@@ -7,7 +7,8 @@
 
 #include "compiler/plan.h"
 #include "compiler/rule_compiler.h"
-#include "compiler/rule_printer.h"
+#include "compiler/rule_text.h"
+#include "output/rule_printer.h"
 #include "parser/macro_table.h"
 #include "parser/parse_driver.h"
 #include "tests/unit/fake_resolver.h"
@@ -44,11 +45,11 @@ struct Compiled {
 };
 
 inline Compiled compile(const std::string& text, FakeResolver& resolver,
-                        compiler::PrintOptions print = {}, bool verbose = true) {
+                        output::PrintOptions print = {}, bool verbose = true) {
   Compiled result;
   CapturedStream out, err;
   Diagnostics diagnostics(err.get());
-  compiler::RulePrinter printer(out.get(), resolver, diagnostics, print);
+  output::RulePrinter printer(out.get(), resolver, diagnostics, print);
   compiler::RuleCompiler rules(resolver, diagnostics, result.plan, verbose ? &printer : nullptr);
   parser::MacroTable macros;
   parser::ParseDriver driver(rules, diagnostics, macros);

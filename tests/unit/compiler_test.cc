@@ -185,7 +185,7 @@ TEST(Isakmpd, DeleteRemovesThePhase2Sections) {
 
 TEST(Printer, RuleNumbersPrefixEachRule) {
   FakeResolver resolver;
-  compiler::PrintOptions print;
+  output::PrintOptions print;
   print.rule_numbers = true;
   auto r = compile("flow esp from 1.1.1.1 to 2.2.2.2\n", resolver, print);
   EXPECT_EQ(r.out,

@@ -9,7 +9,7 @@
 #include "backends/kernel/kernel_show.h"
 #include "backends/kernel/lower_plan.h"
 #include "backends/xfrm/xfrm_codec.h"
-#include "compiler/rule_printer.h"
+#include "compiler/rule_text.h"
 #include "tests/unit/compile_helper.h"
 
 namespace ipsecctl::backends {

@@ -1,8 +1,7 @@
-#include "compiler/rule_printer.h"
+#include "compiler/rule_text.h"
 
 #include <cstdio>
 
-#include "compiler/isakmpd_commands.h"
 #include "compiler/keys.h"
 
 namespace ipsecctl::compiler {
@@ -111,42 +110,6 @@ std::string format_bundle(const BundleEntry& b) {
   return std::string("[bundle ") + satype_name(b.satype1) + " to " + format_prefix(b.dst1) +
          " spi " + spi1 + " with " + satype_name(b.satype2) + " to " + format_prefix(b.dst2) +
          " spi " + spi2 + "]\n";
-}
-
-void RulePrinter::macro_defined(const std::string& name, const std::string& value) {
-  write(name + " = \"" + value + "\"\n");
-}
-
-void RulePrinter::rule_added(const Plan& plan, RuleRef rule) {
-  std::uint32_t nr = 0;
-  std::string text;
-  std::optional<std::string> error;
-  switch (rule.kind) {
-    case RuleKind::Flow:
-      nr = plan.flows[rule.index].nr;
-      text = format_flow(plan.flows[rule.index], resolver_);
-      break;
-    case RuleKind::Sa:
-      nr = plan.sas[rule.index].nr;
-      text = format_sa(plan.sas[rule.index], options_.show_keys);
-      break;
-    case RuleKind::Bundle:
-      nr = plan.bundles[rule.index].nr;
-      text = format_bundle(plan.bundles[rule.index]);
-      break;
-    case RuleKind::Ike: {
-      const IkeEntry& ike = plan.ikes[rule.index];
-      nr = ike.nr;
-      auto commands =
-          options_.deleting ? isakmpd_delete_commands(ike) : isakmpd_add_commands(ike);
-      text = std::move(commands.text);
-      error = std::move(commands.error);
-      break;
-    }
-  }
-  if (options_.rule_numbers) write("@" + std::to_string(nr) + " ");
-  write(text);
-  if (error) diag_.note(*error);
 }
 
 }  // namespace ipsecctl::compiler

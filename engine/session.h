@@ -1,0 +1,59 @@
+// The run sequence across backends, as a library: what `ipsecctl -f`,
+// `-d -f`, `-F`, `-s` and `-m` do once the configuration is compiled.
+// cli/ only turns options into calls to this, and output/ renders what it
+// returns.
+//
+// Loading is all or nothing across backends: the IKE daemon is found
+// before the kernel is touched, the kernel part goes first, and when the
+// daemon refuses its part, the kernel part of the same run is undone.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backends/backend.h"
+#include "backends/registry.h"
+#include "common/diagnostics.h"
+#include "compiler/plan.h"
+#include "compiler/resolver.h"
+
+namespace ipsecctl::engine {
+
+struct SessionOptions {
+  std::string kernel = "xfrm";  // a name from backends::kernel_interfaces()
+  std::string ike = "auto";     // "auto" or a name from backends::ike_daemons()
+  backends::DaemonEndpoints endpoints;
+};
+
+class Session {
+ public:
+  Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // -f (Add) or -d -f (Delete). Returns false after reporting why.
+  bool apply(const compiler::Plan& plan, backends::Action action);
+  bool flush();
+  std::optional<backends::KernelSnapshot> kernel_snapshot(bool policies, bool states);
+  // The SAs of the IKE daemon that answers; nullopt when none does (not an error).
+  std::optional<backends::IkeSnapshot> ike_snapshot();
+  bool watch(const std::function<bool(const backends::MonitorEvent&)>& each);
+  std::string kernel_wire_name();
+
+ private:
+  backends::KernelBackend& kernel();
+  // The daemon that will take ike rules: the one --ike names, or the first
+  // of the registry that answers.
+  std::unique_ptr<backends::IkeBackend> ike_daemon();
+  std::string ike_daemons_looked_for() const;
+
+  SessionOptions options_;
+  Diagnostics& diag_;
+  compiler::Resolver& resolver_;
+  std::unique_ptr<backends::KernelBackend> kernel_;  // opened on first use
+};
+
+}  // namespace ipsecctl::engine

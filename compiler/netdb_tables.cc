@@ -17,7 +17,7 @@ constexpr Transport T = Transport::Tcp;
 constexpr Transport U = Transport::Udp;
 
 // In OpenBSD's order: the first entry for a port names it.
-constexpr std::array kServices{
+constexpr Service kServices[] = {
     Service{"tcpmux", 1, T, ""},
     Service{"echo", 7, T, ""},
     Service{"echo", 7, U, ""},
@@ -320,7 +320,7 @@ struct Protocol {
   std::string_view aliases;
 };
 
-constexpr std::array kProtocols{
+constexpr Protocol kProtocols[] = {
     Protocol{"ip", 0, "IP"},
     Protocol{"icmp", 1, "ICMP"},
     Protocol{"igmp", 2, "IGMP"},

@@ -45,8 +45,9 @@ bool to_number(const std::string& text, long long& value, const char*& problem) 
   return true;
 }
 
-// Large stdio blocks: a configuration of 100k rules is read in a few calls.
-constexpr std::size_t kReadBufferSize = 1 << 20;
+// Large stdio blocks: a configuration of 100k rules is read in a few hundred
+// calls, and a small file costs no large allocation.
+constexpr std::size_t kReadBufferSize = 1 << 16;
 
 }  // namespace
 

@@ -3,7 +3,8 @@
 # builds with warnings as errors, runs the whole suite (unit, golden, cli,
 # conformance, netns, qemu, interop), then builds again with AddressSanitizer +
 # UBSan and runs everything but the qemu tier once more (the guest runs the
-# same backend code the netns tier already runs under the sanitizers).
+# same backend code the netns tier already runs under the sanitizers), and
+# last runs each libFuzzer target for 30 seconds from its seed corpus.
 #
 # The namespace, qemu and IKE tiers need root: as root they run directly;
 # as a sudo user the build and the unprivileged tests run as the caller and
@@ -21,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 PACKAGES="g++ cmake make bison libgtest-dev python3 netbase iproute2 iputils-ping
           qemu-system-x86 strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-standard-plugins util-linux"
+          libstrongswan-standard-plugins util-linux clang-14 libclang-rt-14-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -65,3 +66,7 @@ cmake -S . -B build-ci-asan -DIPSECCTL_WERROR=ON -DIPSECCTL_SANITIZE=ON >/dev/nu
 cmake --build build-ci-asan -j "$jobs"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 run_suite build-ci-asan qemu
+
+# Every parser of untrusted bytes under libFuzzer, briefly; the regression
+# inputs already ran above as ctest cases (fuzz_replay_*).
+sh fuzz/run-fuzzers.sh "${IPSECCTL_FUZZ_SECONDS:-30}"

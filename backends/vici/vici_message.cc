@@ -118,6 +118,8 @@ std::vector<std::uint8_t> encode(const ViciSection& message) {
   return out;
 }
 
+constexpr std::size_t kMaxSectionDepth = 64;
+
 ViciSection decode(const std::uint8_t* data, std::size_t size) {
   Reader r(data, size);
   std::vector<ViciSection> stack(1);
@@ -125,6 +127,9 @@ ViciSection decode(const std::uint8_t* data, std::size_t size) {
   while (!r.done()) {
     switch (r.byte()) {
       case kSectionStart:
+        // charon nests a few levels at most; a deeper message is hostile
+        // or broken, and everything that walks a section recurses.
+        if (stack.size() > kMaxSectionDepth) throw ViciError("VICI sections nested too deeply");
         names.push_back(r.name());
         stack.emplace_back();
         break;

@@ -31,6 +31,19 @@ TEST(ViciMessage, RejectsMalformedInput) {
   EXPECT_THROW(decode(unbalanced.data(), unbalanced.size()), ViciError);
 }
 
+TEST(ViciMessage, BoundsNestingDepth) {
+  auto nested = [](int depth) {
+    std::vector<std::uint8_t> m;
+    for (int i = 0; i < depth; ++i) m.insert(m.end(), {1, 1, 's'});
+    for (int i = 0; i < depth; ++i) m.push_back(2);
+    return m;
+  };
+  auto fine = nested(64);
+  EXPECT_NO_THROW(decode(fine.data(), fine.size()));
+  auto hostile = nested(100000);
+  EXPECT_THROW(decode(hostile.data(), hostile.size()), ViciError);
+}
+
 const ViciSection& sub(const ViciSection& s, const std::string& name) {
   const ViciItem* item = find(s, name);
   EXPECT_NE(item, nullptr) << name;

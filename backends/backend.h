@@ -24,6 +24,16 @@ class Backend {
   // Adds (or removes) the part of the plan this backend is responsible
   // for. Returns false after reporting what failed.
   virtual bool apply(const compiler::Plan& plan, Action action) = 0;
+
+  // Asked between batches while apply() changes things: true means stop
+  // (a signal arrived); apply() then undoes what it did and fails.
+  void set_stop_check(std::function<bool()> check) { stop_check_ = std::move(check); }
+
+ protected:
+  bool should_stop() const { return stop_check_ && stop_check_(); }
+
+ private:
+  std::function<bool()> stop_check_;
 };
 
 // An IKE daemon: it takes the plan's ike rules and can list its SAs.

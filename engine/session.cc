@@ -1,6 +1,7 @@
 #include "engine/session.h"
 
 #include "backends/kernel/kernel_channel.h"
+#include "engine/load_lock.h"
 
 namespace ipsecctl::engine {
 
@@ -51,16 +52,47 @@ bool Session::apply(const compiler::Plan& plan, Action action) {
       return false;
     }
   }
+  auto lock = LoadLock::acquire(diag_, options_.lock_patience);
+  if (!lock) return false;
+  // From here on a signal waits until the kernel and the daemon are either
+  // fully changed or back as they were.
+  SignalHold hold;
+  auto stop = [&hold] { return hold.pending().has_value(); };
   const bool kernel_part = !plan.flows.empty() || !plan.sas.empty() || !plan.bundles.empty();
-  if (kernel_part && !kernel().apply(plan, action)) return false;
-  if (ike && !ike->apply(plan, action)) {
-    if (kernel_part) kernel().undo_last();
-    return false;
+  if (kernel_part) {
+    kernel().set_stop_check(stop);
+    const bool applied = kernel().apply(plan, action);
+    kernel().set_stop_check({});
+    if (!applied) return interrupted(hold, false);
   }
-  return true;
+  if (ike) {
+    ike->set_stop_check(stop);
+    const bool applied = !stop() && ike->apply(plan, action);
+    if (!applied) {
+      if (kernel_part) kernel().undo_last();
+      return interrupted(hold, false);
+    }
+  }
+  return interrupted(hold, true);
 }
 
-bool Session::flush() { return kernel().flush(); }
+bool Session::interrupted(const SignalHold& hold, bool ok) {
+  auto signo = hold.pending();
+  if (!signo) return ok;
+  if (ok)
+    diag_.note(std::string(signal_name(*signo)) +
+               " arrived after the change was complete; it stays in place");
+  else
+    diag_.note(std::string("stopped by ") + signal_name(*signo) +
+               "; what this run had changed was taken back");
+  return ok;
+}
+
+bool Session::flush() {
+  auto lock = LoadLock::acquire(diag_, options_.lock_patience);
+  if (!lock) return false;
+  return kernel().flush();
+}
 
 std::optional<backends::KernelSnapshot> Session::kernel_snapshot(bool policies, bool states) {
   return kernel().snapshot(policies, states);

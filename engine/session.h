@@ -8,6 +8,7 @@
 // daemon refuses its part, the kernel part of the same run is undone.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "backends/backend.h"
 #include "backends/registry.h"
 #include "common/diagnostics.h"
+#include "common/signals.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
 
@@ -25,6 +27,8 @@ struct SessionOptions {
   std::string kernel = "xfrm";  // a name from backends::kernel_interfaces()
   std::string ike = "auto";     // "auto" or a name from backends::ike_daemons()
   backends::DaemonEndpoints endpoints;
+  // How long to wait for another ipsecctl that is changing the kernel.
+  std::chrono::milliseconds lock_patience = std::chrono::seconds(60);
 };
 
 class Session {
@@ -49,6 +53,8 @@ class Session {
   // of the registry that answers.
   std::unique_ptr<backends::IkeBackend> ike_daemon();
   std::string ike_daemons_looked_for() const;
+  // Reports a signal that arrived during apply(); returns `ok`.
+  bool interrupted(const SignalHold& hold, bool ok);
 
   SessionOptions options_;
   Diagnostics& diag_;

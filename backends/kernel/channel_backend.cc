@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -43,15 +44,17 @@ bool is_policy(ChangeKind kind) {
          kind == ChangeKind::DeletePolicy;
 }
 
-// Failures that leave the kernel as the change wanted it anyway.
+// Failures that leave the kernel as the change wanted it anyway: an entry
+// to remove is already gone. An entry to add that exists is not one: the
+// dump said it was absent, so another program added it meanwhile, and
+// keeping its version while reporting success would hide that.
 bool harmless(ChangeKind kind, int error) {
   switch (kind) {
-    case ChangeKind::AddPolicy:
-    case ChangeKind::AddState:
-      return error == EEXIST;
     case ChangeKind::DeletePolicy:
     case ChangeKind::DeleteState:
       return error == ENOENT || error == ESRCH;
+    case ChangeKind::AddPolicy:
+    case ChangeKind::AddState:
     case ChangeKind::UpdatePolicy:
       return false;
   }
@@ -79,6 +82,8 @@ const char* dir_name(PolicyDir dir) {
 }
 
 std::string hint(ChangeKind kind, int error) {
+  if (error == EEXIST && (kind == ChangeKind::AddPolicy || kind == ChangeKind::AddState))
+    return " (another program added it while this load ran)";
   if (error == EPROTONOSUPPORT && !is_policy(kind))
     return " (this kernel has no support for the SA's protocol: modules esp4/esp6, "
            "ah4/ah6 or ipcomp/ipcomp6)";
@@ -125,13 +130,15 @@ ChannelBackend::~ChannelBackend() = default;
 
 namespace {
 
-// The changes that take `changes` back, newest first. Undoing a change
-// that never took effect is harmless (EEXIST/ENOENT), so no bookkeeping of
-// which ones failed is needed.
-std::vector<Change> undo_of(const std::vector<Change>& changes) {
+// The changes that take back those of `changes` that took effect, newest
+// first. Only this run's own changes are undone: one the kernel refused
+// (an entry another program added meanwhile) is left alone.
+std::vector<Change> undo_of(const std::vector<Change>& changes, const std::vector<bool>& took_effect) {
   std::vector<Change> undo;
   undo.reserve(changes.size());
-  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+  for (std::size_t i = changes.size(); i-- > 0;) {
+    if (!took_effect[i]) continue;
+    const Change* it = &changes[i];
     switch (it->kind) {
       case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref}); break;
       case ChangeKind::UpdatePolicy: undo.push_back({ChangeKind::UpdatePolicy, it->ref, true}); break;
@@ -147,21 +154,51 @@ std::vector<Change> undo_of(const std::vector<Change>& changes) {
 
 namespace {
 
-SendOutcome send(KernelChannel& channel, const LoadTransaction& t,
-                 const std::vector<Change>& list) {
+// How often (in changes) a load asks whether to stop: a few milliseconds
+// of kernel work.
+constexpr std::uint32_t kStopCheckInterval = 1024;
+
+struct Sent {
+  SendOutcome outcome;
+  std::size_t count = 0;   // changes [0, count) reached the kernel
+  bool stopped = false;    // a stop was asked for before the end
+};
+
+Sent send(KernelChannel& channel, const LoadTransaction& t, const std::vector<Change>& list,
+          const std::function<bool()>& stop = {}) {
+  Sent sent;
   for (std::uint32_t tag = 0; tag < list.size(); ++tag) {
+    if (stop && tag % kStopCheckInterval == 0 && tag != 0 && stop()) {
+      sent.stopped = true;
+      break;
+    }
     const Change& c = list[tag];
     if (is_policy(c.kind))
       channel.queue_policy(c.kind, t.policy_of(c), tag);
     else
       channel.queue_state(c.kind, t.state_of(c), tag);
+    sent.count = tag + 1;
   }
-  return channel.send();
+  sent.outcome = channel.send();
+  return sent;
 }
 
-bool undo(KernelChannel& channel, Diagnostics& diag, const LoadTransaction& t) {
-  std::vector<Change> undo = undo_of(t.changes);
-  SendOutcome undone = send(channel, t, undo);
+// Which changes are in effect now. When the kernel's answers were lost,
+// every change sent counts (undoing one that did not take is harmless).
+std::vector<bool> in_effect(const std::vector<Change>& changes, const Sent& sent) {
+  std::vector<bool> effect(changes.size(), false);
+  for (std::size_t i = 0; i < sent.count && i < changes.size(); ++i) effect[i] = true;
+  if (!sent.outcome.answers_lost)
+    for (const ChangeFailure& f : sent.outcome.failures)
+      if (f.tag < effect.size()) effect[f.tag] = false;
+  return effect;
+}
+
+bool undo(KernelChannel& channel, Diagnostics& diag, const LoadTransaction& t,
+          const std::vector<bool>& took_effect) {
+  std::vector<Change> undo = undo_of(t.changes, took_effect);
+  Sent undone_sent = send(channel, t, undo);
+  const SendOutcome& undone = undone_sent.outcome;
   std::size_t left = 0;
   for (const ChangeFailure& failure : undone.failures)
     if (failure.tag < undo.size() && !harmless(undo[failure.tag].kind, failure.error)) ++left;
@@ -178,7 +215,7 @@ bool undo(KernelChannel& channel, Diagnostics& diag, const LoadTransaction& t) {
 bool ChannelBackend::undo_last() {
   if (!last_) return true;
   try {
-    bool ok = undo(*channel_, diag_, *last_);
+    bool ok = undo(*channel_, diag_, *last_, std::vector<bool>(last_->changes.size(), true));
     if (ok)
       diag_.note("the " + std::to_string(last_->changes.size()) +
                  " kernel changes of this run were undone; the kernel is as it was");
@@ -315,8 +352,9 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     }
     if (changes.empty()) return true;
 
-    SendOutcome outcome = send(*channel_, t, changes);
-    bool failed = outcome.answers_lost;
+    Sent sent = send(*channel_, t, changes, [this] { return should_stop(); });
+    const SendOutcome& outcome = sent.outcome;
+    bool failed = outcome.answers_lost || sent.stopped;
     for (const ChangeFailure& failure : outcome.failures) {
       if (failure.tag >= changes.size()) continue;
       const Change& c = changes[failure.tag];
@@ -344,10 +382,15 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     }
     if (outcome.answers_lost)
       diag_.note("the kernel's answers overflowed the socket; treating every change as suspect");
-    if (undo(*channel_, diag_, t))
-      diag_.note(std::string(adding ? "loading" : "removing") + " failed; the " +
-                 std::to_string(changes.size()) +
-                 " changes of this run were undone and the kernel is as it was");
+    const std::vector<bool> effect = in_effect(changes, sent);
+    const auto done = static_cast<std::size_t>(std::count(effect.begin(), effect.end(), true));
+    const std::string what = sent.stopped ? std::string(adding ? "loading" : "removing") +
+                                                " was interrupted"
+                                          : std::string(adding ? "loading" : "removing") +
+                                                " failed";
+    if (undo(*channel_, diag_, t, effect))
+      diag_.note(what + "; the " + std::to_string(done) +
+                 " changes this run had made were undone and the kernel is as it was");
     return false;
   } catch (const KernelError& error) {
     diag_.note(error.what());

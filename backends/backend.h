@@ -6,10 +6,12 @@
 // this run made are undone and every failure names its rule (file:line).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "backends/ownership.h"
 #include "backends/snapshot.h"
 #include "compiler/plan.h"
 
@@ -22,8 +24,9 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
   // Adds (or removes) the part of the plan this backend is responsible
-  // for. Returns false after reporting what failed.
-  virtual bool apply(const compiler::Plan& plan, Action action) = 0;
+  // for, in step with what the scope says an earlier load of the same
+  // file put in place. Returns false after reporting what failed.
+  virtual bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) = 0;
 
   // Asked between batches while apply() changes things: true means stop
   // (a signal arrived); apply() then undoes what it did and fails.
@@ -42,6 +45,16 @@ class IkeBackend : public Backend {
   // The IKE SAs the daemon holds; nullopt when it cannot say (isakmpd's
   // fifo only takes commands) or after reporting a failure.
   virtual std::optional<IkeSnapshot> ike_sas() { return std::nullopt; }
+  // -F: takes out of the daemon what ipsecctl loaded into it (the daemon
+  // entries of every file's record), with their SAs. False after a note.
+  virtual bool remove_owned(const OwnedEntries& owned) = 0;
+  // --wait: waits until the tunnels the last apply() started are up;
+  // false after naming each one that is not, with the daemon's reasons.
+  // Nothing is unloaded either way.
+  virtual bool wait_for_tunnels(std::chrono::seconds patience) = 0;
+  // Called before apply() when wait_for_tunnels() will follow, so that the
+  // daemon's account of the very first attempts is heard too.
+  virtual void listen_before_apply() {}
 };
 
 // A backend that owns the kernel's databases: it can also flush them,

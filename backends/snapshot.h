@@ -25,6 +25,7 @@ struct IkeChildSa {
   std::string state;     // INSTALLED, REKEYING, ...
   std::string mode;      // TUNNEL, TRANSPORT
   std::string protocol;  // ESP, AH
+  std::uint32_t reqid = 0;  // the kernel policies' and SAs' request id
   std::string encryption, integrity, dh_group;  // algorithm and key size as named
   std::string spi_in, spi_out;                  // hex
   std::uint64_t bytes_in = 0, bytes_out = 0, packets_in = 0, packets_out = 0;

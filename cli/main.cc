@@ -15,6 +15,7 @@
 #include "common/diagnostics.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
+#include "engine/ownership_store.h"
 #include "engine/session.h"
 #include "output/json_render.h"
 #include "output/rule_printer.h"
@@ -61,6 +62,7 @@ class Run {
     s.ike = o.ike;
     s.endpoints.vici = o.vici;
     s.endpoints.isakmpd_fifo = o.fifo;
+    if (o.wait) s.wait = std::chrono::seconds(*o.wait);
     return s;
   }
 
@@ -94,8 +96,9 @@ class Run {
       return false;
     }
     if (options_.no_action) return true;
-    return session_.apply(result.plan, options_.deleting ? backends::Action::Delete
-                                                         : backends::Action::Add);
+    return session_.apply(result.plan,
+                          options_.deleting ? backends::Action::Delete : backends::Action::Add,
+                          engine::OwnershipStore::source_of(*options_.file));
   }
 
   bool show() {

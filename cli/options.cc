@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -14,7 +15,8 @@ void print_usage() {
   std::fprintf(stderr,
                "usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
                "                [--kernel %s] [--ike %s] [--vici path]\n"
-               "                [--allow-static-aead] [--diagnostics auto|caret|plain]\n"
+               "                [--wait[=seconds]] [--allow-static-aead]\n"
+               "                [--diagnostics auto|caret|plain]\n"
                "                [--color auto|always|never] [--json] [--help] [--version]\n",
                "xfrm|pfkey", "auto|vici|isakmpd");
 }
@@ -30,7 +32,8 @@ void print_help() {
       "  -v, -vv      print rules (and isakmpd commands) as they are read;\n"
       "               -vv adds rule numbers and reports unused macros\n"
       "  -k           show keys and secrets\n"
-      "  -F           flush the kernel's SPD and SAD\n"
+      "  -F           flush the kernel's SPD and SAD, and take out of the IKE daemon\n"
+      "               the connections ipsecctl loaded into it\n"
       "  -s modifier  show flow, sa or all (flows, SAs, and the IKE daemon's SAs)\n"
       "  -c           with -s: collapse flows that differ only in addresses\n"
       "  -m           print kernel IPsec events until interrupted\n"
@@ -46,6 +49,9 @@ void print_help() {
     std::printf("\n                         %s: %s", d.name.c_str(), d.help.c_str());
   std::printf(
       "\n  --vici path          charon's VICI socket (default /var/run/charon.vici)\n"
+      "  --wait[=seconds]     after -f, wait (default 30 s) for the active and dynamic\n"
+      "                       tunnels to come up; name each one that did not, with the\n"
+      "                       daemon's reasons, and exit 1 (nothing is unloaded)\n"
       "  --allow-static-aead  let manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305\n"
       "  --diagnostics when   auto (carets on a terminal), caret, or plain (OpenBSD's\n"
       "                       text only)\n"
@@ -106,7 +112,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       value = argv[++i];
       has_value = true;
     }
-    if (!takes_value && has_value) {
+    if (!takes_value && has_value && name != "wait") {
       std::fprintf(stderr, "ipsecctl: option --%s takes no value\n", name.c_str());
       return false;
     }
@@ -140,6 +146,17 @@ bool take_long_options(int& argc, char** argv, Options& o) {
         return false;
       }
       o.color = *when;
+    } else if (name == "wait") {
+      unsigned long seconds = 30;
+      if (has_value) {
+        char* end = nullptr;
+        seconds = std::strtoul(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || seconds == 0 || seconds > 86400) {
+          std::fprintf(stderr, "ipsecctl: --wait takes a number of seconds from 1 to 86400\n");
+          return false;
+        }
+      }
+      o.wait = static_cast<unsigned>(seconds);
     } else if (name == "allow-static-aead") {
       o.allow_static_aead = true;
     } else if (name == "json") {

@@ -53,6 +53,10 @@ void Diagnostics::warning(const std::string& message, std::string hint) {
   record(Diagnostic{Severity::Warning, message, current_, focus_, std::move(hint)});
 }
 
+void Diagnostics::warning_at(SourceLocation where, const std::string& message, std::string hint) {
+  record(Diagnostic{Severity::Warning, message, where, {}, std::move(hint)});
+}
+
 void Diagnostics::note(const std::string& message, std::string hint) {
   record(Diagnostic{Severity::Note, message, {}, {}, std::move(hint)});
 }

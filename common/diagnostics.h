@@ -88,6 +88,7 @@ class Diagnostics {
   void error(const std::string& message, std::string hint = {});
   void error_at(SourceLocation where, const std::string& message, std::string hint = {});
   void warning(const std::string& message, std::string hint = {});
+  void warning_at(SourceLocation where, const std::string& message, std::string hint = {});
   void note(const std::string& message, std::string hint = {});
   void plain(const std::string& line);
   // A hint for the most recent record (for callers that learn more later).

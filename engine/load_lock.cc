@@ -9,22 +9,14 @@
 #include <cstring>
 #include <thread>
 
+#include "engine/state_paths.h"
+
 namespace ipsecctl::engine {
 
-namespace {
-constexpr const char* kLockDirectory = "/run/lock/ipsecctl";
-}
-
-std::string LoadLock::path() {
-  std::string ns = "unknown";
-  struct stat st {};
-  if (::stat("/proc/self/ns/net", &st) == 0) ns = std::to_string(st.st_ino);
-  return std::string(kLockDirectory) + "/net-" + ns + ".lock";
-}
+std::string LoadLock::path() { return state_directory() + "/" + namespace_name() + ".lock"; }
 
 std::optional<LoadLock> LoadLock::acquire(Diagnostics& diag, std::chrono::milliseconds patience) {
-  ::mkdir("/run/lock", 0755);
-  ::mkdir(kLockDirectory, 0700);
+  make_directories(state_directory());
   const std::string file = path();
   UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) {

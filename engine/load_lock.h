@@ -3,7 +3,7 @@
 // dump-compare-apply sequence of one never interleaves with another's.
 //
 // The lock is a file per network namespace (the kernel's IPsec databases
-// are per namespace): /run/lock/ipsecctl/net-<inode>.lock. A second run
+// are per namespace): /run/ipsecctl/net-<cookie>.lock. A second run
 // waits for it a bounded time, then gives up with a message naming the
 // process that holds it.
 #pragma once

@@ -1,7 +1,10 @@
 #include "engine/session.h"
 
 #include "backends/kernel/kernel_channel.h"
+#include "backends/host_routes.h"
+#include "backends/xfrm/xfrm_interfaces.h"
 #include "engine/load_lock.h"
+#include "engine/ownership_store.h"
 
 namespace ipsecctl::engine {
 
@@ -40,39 +43,128 @@ std::string Session::ike_daemons_looked_for() const {
   return reasons;
 }
 
-bool Session::apply(const compiler::Plan& plan, Action action) {
-  if (plan.empty()) return true;
+namespace {
+
+// Only the daemon's part of a record.
+backends::OwnedEntries daemon_part(const backends::OwnedEntries& entries) {
+  backends::OwnedEntries out;
+  out.entries = entries.entries;
+  return out;
+}
+
+}  // namespace
+
+bool Session::check_sec_interfaces(const compiler::Plan& plan) {
+  std::vector<const compiler::IkeEntry*> wanting;
+  for (const auto& rule : plan.ikes)
+    if (rule.sec_interface && *rule.sec_interface != 0) wanting.push_back(&rule);
+  if (wanting.empty()) return true;
+  std::vector<backends::xfrm::XfrmInterface> present;
+  try {
+    present = backends::xfrm::xfrm_interfaces();
+  } catch (const backends::KernelError& error) {
+    diag_.note(std::string("cannot list the XFRM interfaces: ") + error.what());
+    return false;
+  }
+  bool ok = true;
+  for (const compiler::IkeEntry* rule : wanting) {
+    const unsigned id = *rule->sec_interface;
+    const std::string name = "sec" + std::to_string(id);
+    bool found = false;
+    const backends::xfrm::XfrmInterface* same_name = nullptr;
+    for (const auto& i : present) {
+      if (i.if_id == id) found = true;
+      if (i.name == name) same_name = &i;
+    }
+    if (found) continue;
+    // The command that makes it: on the interface toward the peer.
+    std::string dev = "<uplink>";
+    if (rule->peer)
+      if (auto source = backends::source_address_for(rule->peer->address))
+        if (auto name_of = backends::interface_with_address(*source)) dev = *name_of;
+    const std::string create = "ip link add " + name + " type xfrm dev " + dev + " if_id " +
+                               std::to_string(id) + " && ip link set " + name + " up";
+    // The command is part of the message: it is what the user needs.
+    if (same_name != nullptr)
+      diag_.error_at(rule->origin,
+                     name + " is an XFRM interface with if_id " + std::to_string(same_name->if_id) +
+                         ", but `interface " + name + "` means if_id " + std::to_string(id) +
+                         "; recreate it with: ip link del " + name + " && " + create);
+    else
+      diag_.error_at(rule->origin, "no XFRM interface has if_id " + std::to_string(id) +
+                                       " for `interface " + name + "`; create it with: " + create);
+    ok = false;
+  }
+  if (!ok) diag_.note("nothing was loaded");
+  return ok;
+}
+
+bool Session::apply(const compiler::Plan& plan, Action action, const std::string& source) {
+  OwnershipStore store(diag_);
+  const backends::OwnedEntries recorded = store.load(source);
+  if (plan.empty() && recorded.empty()) return true;
   const char* nothing = action == Action::Delete ? "nothing was removed" : "nothing was loaded";
+  if (action == Action::Add && !check_sec_interfaces(plan)) return false;
   std::unique_ptr<backends::IkeBackend> ike;
-  if (!plan.ikes.empty()) {
+  if (!plan.ikes.empty() || !recorded.entries.empty()) {
     ike = ike_daemon();
-    if (!ike) {
+    if (!ike && !plan.ikes.empty()) {
       diag_.note("the file has ike rules but no IKE daemon was found: " +
                  ike_daemons_looked_for() + "; " + nothing);
       return false;
     }
   }
-  auto lock = LoadLock::acquire(diag_, options_.lock_patience);
-  if (!lock) return false;
+  if (ike && action == Action::Add && options_.wait) ike->listen_before_apply();
+  bool ok;
+  {
+    auto lock = LoadLock::acquire(diag_, options_.lock_patience);
+    if (!lock) return false;
+    ok = apply_locked(plan, action, source, ike.get());
+  }
+  // Waiting holds no lock and changes nothing: a signal simply ends it.
+  if (ok && ike && action == Action::Add && options_.wait)
+    ok = ike->wait_for_tunnels(*options_.wait);
+  return ok;
+}
+
+bool Session::apply_locked(const compiler::Plan& plan, Action action, const std::string& source,
+                           backends::IkeBackend* ike) {
+  OwnershipStore store(diag_);
+  // Read under the lock: another run may have just rewritten them.
+  const backends::OwnedEntries previous = store.load(source);
+  const backends::OwnedEntries others = store.others(source);
+  backends::OwnedEntries now;
+  const backends::SyncScope scope{&previous, &others, &now};
+
   // From here on a signal waits until the kernel and the daemon are either
   // fully changed or back as they were.
   SignalHold hold;
   auto stop = [&hold] { return hold.pending().has_value(); };
-  const bool kernel_part = !plan.flows.empty() || !plan.sas.empty() || !plan.bundles.empty();
+  const bool kernel_part = !plan.flows.empty() || !plan.sas.empty() || !plan.bundles.empty() ||
+                           !previous.kernel.empty();
   if (kernel_part) {
     kernel().set_stop_check(stop);
-    const bool applied = kernel().apply(plan, action);
+    const bool applied = kernel().apply(plan, action, scope);
     kernel().set_stop_check({});
     if (!applied) return interrupted(hold, false);
   }
   if (ike) {
     ike->set_stop_check(stop);
-    const bool applied = !stop() && ike->apply(plan, action);
+    const bool applied = !stop() && ike->apply(plan, action, scope);
     if (!applied) {
       if (kernel_part) kernel().undo_last();
       return interrupted(hold, false);
     }
+  } else if (!previous.entries.empty()) {
+    // The daemon an earlier load used is not running: what it held is
+    // gone with it, or will be removed by the next load that finds it.
+    diag_.warning("no IKE daemon answers (" + ike_daemons_looked_for() +
+                  "); what an earlier load of this file gave it was not checked");
+    if (action == Action::Add)
+      for (const auto& e : previous.entries) now.add(e);
   }
+  if (action == Action::Delete) store.remove(source);
+  else store.save(source, now);
   return interrupted(hold, true);
 }
 
@@ -91,7 +183,29 @@ bool Session::interrupted(const SignalHold& hold, bool ok) {
 bool Session::flush() {
   auto lock = LoadLock::acquire(diag_, options_.lock_patience);
   if (!lock) return false;
-  return kernel().flush();
+  if (!kernel().flush()) return false;
+  // The kernel half of every tunnel is gone: the daemon's half goes too,
+  // for what ipsecctl loaded into it, so that the next -f starts them
+  // afresh. What other tools gave the daemon stays.
+  OwnershipStore store(diag_);
+  backends::OwnedEntries daemon_entries;
+  const auto sources = store.sources();
+  for (const std::string& source : sources)
+    for (auto& e : store.load(source).entries) daemon_entries.add(std::move(e));
+  bool ok = true;
+  if (!daemon_entries.empty()) {
+    auto ike = ike_daemon();
+    if (!ike) {
+      diag_.warning("no IKE daemon answers (" + ike_daemons_looked_for() +
+                    "); the tunnels ipsecctl gave it are flushed from the kernel only");
+      for (const std::string& source : sources)
+        store.save(source, daemon_part(store.load(source)));
+      return true;
+    }
+    ok = ike->remove_owned(daemon_entries);
+  }
+  for (const std::string& source : sources) store.remove(source);
+  return ok;
 }
 
 std::optional<backends::KernelSnapshot> Session::kernel_snapshot(bool policies, bool states) {

@@ -6,6 +6,13 @@
 // Loading is all or nothing across backends: the IKE daemon is found
 // before the kernel is touched, the kernel part goes first, and when the
 // daemon refuses its part, the kernel part of the same run is undone.
+//
+// Loading is also a sync: each file's record (engine/ownership_store)
+// says what an earlier load of it put in the kernel and the daemon, and
+// what left the file leaves them in the same all-or-nothing step. -F
+// empties the kernel and takes out of the daemon what ipsecctl loaded
+// into it, so that a daemon never holds tunnels whose kernel state is
+// gone (it would believe them up and never start them again).
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,8 @@ struct SessionOptions {
   backends::DaemonEndpoints endpoints;
   // How long to wait for another ipsecctl that is changing the kernel.
   std::chrono::milliseconds lock_patience = std::chrono::seconds(60);
+  // --wait: after a load, how long to wait for its tunnels to come up.
+  std::optional<std::chrono::seconds> wait;
 };
 
 class Session {
@@ -38,8 +47,10 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // -f (Add) or -d -f (Delete). Returns false after reporting why.
-  bool apply(const compiler::Plan& plan, backends::Action action);
+  // -f (Add) or -d -f (Delete) of the file `source` (its canonical path,
+  // as OwnershipStore::source_of gives it). Returns false after
+  // reporting why.
+  bool apply(const compiler::Plan& plan, backends::Action action, const std::string& source);
   bool flush();
   std::optional<backends::KernelSnapshot> kernel_snapshot(bool policies, bool states);
   // The SAs of the IKE daemon that answers; nullopt when none does (not an error).
@@ -55,6 +66,13 @@ class Session {
   std::string ike_daemons_looked_for() const;
   // Reports a signal that arrived during apply(); returns `ok`.
   bool interrupted(const SignalHold& hold, bool ok);
+  // `ike ... interface secN` needs an XFRM interface with if_id N: says
+  // which is missing (and the command that makes it) before anything
+  // is loaded.
+  bool check_sec_interfaces(const compiler::Plan& plan);
+  // The locked part of apply(): kernel, daemon, record.
+  bool apply_locked(const compiler::Plan& plan, backends::Action action, const std::string& source,
+                    backends::IkeBackend* ike);
 
   SessionOptions options_;
   Diagnostics& diag_;

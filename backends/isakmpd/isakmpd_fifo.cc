@@ -9,25 +9,15 @@
 #include <cstring>
 #include <thread>
 
+#include <set>
+
+#include "common/unique_fd.h"
+#include "compiler/ike_policy.h"
 #include "compiler/isakmpd_commands.h"
 
 namespace ipsecctl::backends {
 
 namespace {
-
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -38,26 +28,62 @@ bool IsakmpdFifoBackend::present(const std::string& fifo) {
   return ::stat(fifo.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action) {
-  if (plan.ikes.empty()) return true;
+bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope) {
   // All commands first: a rule the generator refuses stops everything
   // before a byte reaches the daemon.
   std::string text;
   bool refused = false;
+  std::set<std::string> names;
+  OwnedEntries now;
   for (const compiler::IkeEntry& rule : plan.ikes) {
     auto commands = action == Action::Add ? compiler::isakmpd_add_commands(rule)
                                           : compiler::isakmpd_delete_commands(rule);
     if (commands.error) {
       diag_.error_at(rule.origin, *commands.error);
       refused = true;
+      continue;
     }
     text += commands.text;
+    if (action == Action::Add) {
+      const std::string name = compiler::ike_policy(rule).names.phase2;
+      names.insert(name);
+      now.add({OwnedKind::IsakmpdRule, name, digest_bytes(commands.text.data(), commands.text.size()),
+               compiler::isakmpd_delete_commands(rule).text});
+    }
   }
   if (refused) {
     diag_.note("nothing was sent to isakmpd");
     return false;
   }
+  // Rules an earlier load of the file configured and the file no longer
+  // has are torn down first, with the commands recorded for them.
+  std::string stale;
+  if (scope.previous != nullptr) {
+    std::set<std::string> claimed;
+    if (scope.others != nullptr)
+      for (const OwnedEntry* e : scope.others->of(OwnedKind::IsakmpdRule)) claimed.insert(e->key);
+    for (const OwnedEntry* e : scope.previous->of(OwnedKind::IsakmpdRule))
+      if (names.count(e->key) == 0 && claimed.count(e->key) == 0) stale += e->payload;
+  }
+  if (!send(stale + text)) return false;
+  if (scope.now != nullptr)
+    for (auto& e : now.entries) scope.now->add(std::move(e));
+  return true;
+}
 
+bool IsakmpdFifoBackend::remove_owned(const OwnedEntries& owned) {
+  std::string text;
+  for (const OwnedEntry* e : owned.of(OwnedKind::IsakmpdRule)) text += e->payload;
+  return send(text);
+}
+
+bool IsakmpdFifoBackend::wait_for_tunnels(std::chrono::seconds) {
+  diag_.note("--wait: isakmpd cannot be asked over its fifo whether tunnels are up; not waiting");
+  return true;
+}
+
+bool IsakmpdFifoBackend::send(const std::string& text) {
+  if (text.empty()) return true;
   const auto deadline = std::chrono::steady_clock::now() + patience_;
   int fd = -1;
   for (;;) {
@@ -74,7 +100,7 @@ bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  OwnedFd owned(fd);
+  UniqueFd owned(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     diag_.note("ike_ipsec_establish: fstat(" + fifo_ + "): " + errno_text());

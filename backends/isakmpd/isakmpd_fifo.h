@@ -1,6 +1,8 @@
 // isakmpd's command fifo as a backend: `ike` rules become the very text
 // `ipsecctl -nv` prints (compiler/isakmpd_commands), written to the fifo
-// in one go (or, with -d, the teardown commands).
+// in one go (or, with -d, the teardown commands). The teardown commands
+// of each rule are recorded, so that a reload tears down the rules that
+// left the file and -F those of every file.
 //
 // The path must be a fifo, and a daemon must be reading it: opening a
 // fifo for writing blocks until a reader appears, so it is opened
@@ -23,12 +25,17 @@ class IsakmpdFifoBackend final : public IkeBackend {
       : fifo_(std::move(fifo)), diag_(diagnostics), patience_(patience) {}
 
   std::string name() const override { return "isakmpd"; }
-  bool apply(const compiler::Plan& plan, Action action) override;
+  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) override;
+  bool remove_owned(const OwnedEntries& owned) override;
+  bool wait_for_tunnels(std::chrono::seconds patience) override;
 
   // Whether the path names a fifo (a daemon may or may not read it).
   static bool present(const std::string& fifo);
 
  private:
+  // Writes the commands to the fifo; false after a note.
+  bool send(const std::string& text);
+
   std::string fifo_;
   Diagnostics& diag_;
   std::chrono::milliseconds patience_;

@@ -35,8 +35,9 @@ struct DesiredPolicy {
 
 struct Change {
   ChangeKind kind;
-  std::uint32_t ref;      // index into the desired policies or states
+  std::uint32_t ref;      // index into the desired (or stale) policies or states
   bool original = false;  // send the kernel's own entry (undo), not the plan's
+  bool stale = false;     // an entry an earlier load of the file added, now gone from it
 };
 
 bool is_policy(ChangeKind kind) {
@@ -93,6 +94,34 @@ std::string hint(ChangeKind kind, int error) {
   return "";
 }
 
+// Entries of `kind` an earlier load of the file owned and no other file
+// claims, by identity (sorted), with the content they had.
+using StaleIndex = std::vector<std::pair<Fingerprint, std::uint64_t>>;
+
+StaleIndex stale_candidates(const SyncScope& scope, OwnedKind kind) {
+  StaleIndex out;
+  if (scope.previous == nullptr) return out;
+  for (const OwnedKernelEntry& e : scope.previous->kernel)
+    if (e.kind == kind) out.emplace_back(Fingerprint{e.identity_hi, e.identity_lo}, e.digest);
+  std::sort(out.begin(), out.end());
+  if (scope.others == nullptr || out.empty()) return out;
+  std::vector<Fingerprint> claimed;
+  for (const OwnedKernelEntry& e : scope.others->kernel)
+    if (e.kind == kind) claimed.push_back(Fingerprint{e.identity_hi, e.identity_lo});
+  std::sort(claimed.begin(), claimed.end());
+  std::erase_if(out, [&](const auto& entry) {
+    return std::binary_search(claimed.begin(), claimed.end(), entry.first);
+  });
+  return out;
+}
+
+// The content an earlier load gave the entry, if it is a stale candidate.
+const std::uint64_t* stale_content(const StaleIndex& index, const Fingerprint& id) {
+  auto it = std::lower_bound(index.begin(), index.end(), id,
+                             [](const auto& entry, const Fingerprint& f) { return entry.first < f; });
+  return it != index.end() && it->first == id ? &it->second : nullptr;
+}
+
 }  // namespace
 
 // Everything one load decided, kept after success so that undo_last()
@@ -105,9 +134,14 @@ struct LoadTransaction {
   std::vector<KernelState> states;
   std::unordered_map<std::uint32_t, KernelPolicy> policy_originals;
   std::vector<std::optional<KernelState>> state_originals;
+  // Entries an earlier load of the same file added that the file no
+  // longer has, as the kernel holds them (removed, or restored on undo).
+  std::vector<KernelPolicy> stale_policies;
+  std::vector<KernelState> stale_states;
   std::vector<Change> changes;
 
   KernelPolicy policy_of(const Change& c) const {
+    if (c.stale) return stale_policies[c.ref];
     if (c.original) {
       auto it = policy_originals.find(c.ref);
       if (it != policy_originals.end()) return it->second;
@@ -117,6 +151,7 @@ struct LoadTransaction {
     return out[desired[c.ref].sub];
   }
   const KernelState& state_of(const Change& c) const {
+    if (c.stale) return stale_states[c.ref];
     if (c.original && state_originals[c.ref]) return *state_originals[c.ref];
     return states[c.ref];
   }
@@ -139,12 +174,13 @@ std::vector<Change> undo_of(const std::vector<Change>& changes, const std::vecto
   for (std::size_t i = changes.size(); i-- > 0;) {
     if (!took_effect[i]) continue;
     const Change* it = &changes[i];
+    const bool stale = it->stale;
     switch (it->kind) {
-      case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref}); break;
-      case ChangeKind::UpdatePolicy: undo.push_back({ChangeKind::UpdatePolicy, it->ref, true}); break;
-      case ChangeKind::DeletePolicy: undo.push_back({ChangeKind::AddPolicy, it->ref, true}); break;
-      case ChangeKind::AddState: undo.push_back({ChangeKind::DeleteState, it->ref}); break;
-      case ChangeKind::DeleteState: undo.push_back({ChangeKind::AddState, it->ref, true}); break;
+      case ChangeKind::AddPolicy: undo.push_back({ChangeKind::DeletePolicy, it->ref, false, stale}); break;
+      case ChangeKind::UpdatePolicy: undo.push_back({ChangeKind::UpdatePolicy, it->ref, true, stale}); break;
+      case ChangeKind::DeletePolicy: undo.push_back({ChangeKind::AddPolicy, it->ref, true, stale}); break;
+      case ChangeKind::AddState: undo.push_back({ChangeKind::DeleteState, it->ref, false, stale}); break;
+      case ChangeKind::DeleteState: undo.push_back({ChangeKind::AddState, it->ref, true, stale}); break;
     }
   }
   return undo;
@@ -227,7 +263,7 @@ bool ChannelBackend::undo_last() {
   }
 }
 
-bool ChannelBackend::apply(const Plan& plan, Action action) {
+bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& scope) {
   const bool adding = action == Action::Add;
   last_.reset();
   auto transaction = std::make_unique<LoadTransaction>(plan);
@@ -293,12 +329,21 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
         states.push_back(std::move(s));
     }
 
-    // What the kernel already has.
+    // What the kernel already has; what an earlier load of the file put
+    // there and the file no longer has is stale, unless somebody changed it
+    // since (then it is no longer ours to remove).
+    const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
+    const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);
     channel_->dump_policies([&](KernelPolicy&& k) {
       Fingerprint id = policy_identity(k);
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
                                  [](const DesiredPolicy& d, const Fingerprint& f) { return d.id < f; });
-      if (it == desired.end() || it->id != id) return;
+      if (it == desired.end() || it->id != id) {
+        const std::uint64_t* content = stale_content(stale_policy_ids, id);
+        if (content != nullptr && *content == policy_content(k))
+          t.stale_policies.push_back(std::move(k));
+        return;
+      }
       if (policy_content(k) == it->content) {
         it->presence = Presence::Same;
       } else {
@@ -309,8 +354,14 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
     std::vector<Presence> state_presence(states.size(), Presence::Absent);
     t.state_originals.resize(states.size());
     channel_->dump_states([&](KernelState&& k) {
-      auto it = state_index.find(state_identity(k));
-      if (it == state_index.end()) return;
+      const Fingerprint id = state_identity(k);
+      auto it = state_index.find(id);
+      if (it == state_index.end()) {
+        const std::uint64_t* content = stale_content(stale_state_ids, id);
+        if (content != nullptr && *content == state_content(k))
+          t.stale_states.push_back(std::move(k));
+        return;
+      }
       state_presence[it->second] =
           state_content(k) == state_content(states[it->second]) ? Presence::Same
                                                                  : Presence::Differs;
@@ -334,6 +385,17 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
         return adding ? x.specificity < y.specificity : x.specificity > y.specificity;
       return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
     });
+    // Stale entries go first (narrowest policies first), both when
+    // reloading and when removing the file.
+    std::vector<std::uint32_t> stale_order(t.stale_policies.size());
+    for (std::uint32_t k = 0; k < stale_order.size(); ++k) stale_order[k] = k;
+    std::stable_sort(stale_order.begin(), stale_order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return selector_specificity(t.stale_policies[a].selector) >
+             selector_specificity(t.stale_policies[b].selector);
+    });
+    for (std::uint32_t k : stale_order) changes.push_back({ChangeKind::DeletePolicy, k, true, true});
+    for (std::uint32_t i = 0; i < t.stale_states.size(); ++i)
+      changes.push_back({ChangeKind::DeleteState, i, true, true});
     if (adding) {
       for (std::uint32_t i = 0; i < states.size(); ++i) {
         if (state_presence[i] == Presence::Differs)
@@ -350,7 +412,21 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
         if (state_presence[i] != Presence::Absent)
           changes.push_back({ChangeKind::DeleteState, i, true});
     }
-    if (changes.empty()) return true;
+    auto record_ownership = [&] {
+      if (scope.now == nullptr || !adding) return;
+      scope.now->kernel.reserve(scope.now->kernel.size() + desired.size() + states.size());
+      for (const DesiredPolicy& d : desired)
+        if (d.presence != Presence::Duplicate)
+          scope.now->add(OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content});
+      for (const KernelState& st : states) {
+        const Fingerprint id = state_identity(st);
+        scope.now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});
+      }
+    };
+    if (changes.empty()) {
+      record_ownership();
+      return true;
+    }
 
     Sent sent = send(*channel_, t, changes, [this] { return should_stop(); });
     const SendOutcome& outcome = sent.outcome;
@@ -362,7 +438,17 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
       failed = true;
       std::string what;
       SourceLocation origin;
-      if (is_policy(c.kind)) {
+      if (c.stale) {
+        what = is_policy(c.kind) ? "a policy an earlier load of this file added (dir " +
+                                       std::string(dir_name(t.policy_of(c).dir)) + ")"
+                                 : "an SA an earlier load of this file added";
+        if (is_policy(c.kind)) {
+          if (auto flow = flow_from_policy(t.policy_of(c)))
+            what += ": " + without_newline(compiler::format_flow(*flow, resolver_));
+        } else {
+          what += ": " + without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
+        }
+      } else if (is_policy(c.kind)) {
         const FlowEntry& flow = plan.flows[desired[c.ref].flow];
         origin = flow.origin;
         what = without_newline(compiler::format_flow(flow, resolver_)) + " (policy dir " +
@@ -377,6 +463,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action) {
       diag_.error_at(origin, message);
     }
     if (!failed) {
+      record_ownership();
       last_ = std::move(transaction);
       return true;
     }

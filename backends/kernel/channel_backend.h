@@ -16,6 +16,10 @@
 //      undone in reverse order, so the kernel ends as it began.
 // Deleting (-d) removes the entries the file would add, with the same
 // all-or-nothing rule.
+//
+// Reloading is a sync (SyncScope): entries an earlier load of the same
+// file added that the file no longer has are removed in the same step,
+// unless another file claims them or somebody changed them since.
 #pragma once
 
 #include <memory>
@@ -36,7 +40,7 @@ class ChannelBackend final : public KernelBackend {
   ~ChannelBackend() override;
 
   std::string name() const override { return channel_->name(); }
-  bool apply(const compiler::Plan& plan, Action action) override;
+  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) override;
   bool flush() override;
   std::optional<KernelSnapshot> snapshot(bool policies, bool states) override;
   bool watch(const std::function<bool(const MonitorEvent&)>& each) override;

@@ -1,40 +1,58 @@
-// strongSwan's charon as the IKE daemon, over VICI: ike rules are loaded
-// with load-shared and load-conn, active and dynamic ones are initiated
-// and must come up (the daemon's reasons are shown when they do not), and
-// -d terminates and unloads exactly those connections and secrets.
-// All or nothing: when anything fails, the connections and secrets this
-// run added are unloaded again.
+// strongSwan's charon as the IKE daemon, over VICI.
+//
+// A load succeeds once charon has accepted the connections and secrets:
+// negotiating is charon's job and never fails or undoes a load. Active and
+// dynamic tunnels are started once (asynchronously) and kept by charon:
+// trap policies restart them on traffic, keyingtries 0 retries for as long
+// as they are loaded, dynamic ones restart on DPD. wait_for_tunnels() is
+// the opt-in way to learn whether they came up.
+//
+// Loading is a sync with charon's own lists: what charon already holds as
+// this file loaded it is not sent again; what an earlier load of the file
+// added and the file no longer has is terminated and unloaded; what other
+// files or other tools loaded is never touched. All or nothing: when
+// charon refuses anything, the connections and secrets this run loaded
+// are unloaded and those it replaced are restored.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/backend.h"
+#include "backends/vici/vici_client.h"
 #include "common/diagnostics.h"
 
 namespace ipsecctl::backends {
 
 class ViciBackend final : public IkeBackend {
  public:
-  // `wait`: how long active and dynamic rules may take to come up (the
-  // peer may be loading its side at the same time).
-  ViciBackend(std::string socket_path, Diagnostics& diagnostics,
-              std::chrono::milliseconds wait = std::chrono::seconds(10))
-      : path_(std::move(socket_path)), diag_(diagnostics), wait_(wait) {}
+  ViciBackend(std::string socket_path, Diagnostics& diagnostics)
+      : path_(std::move(socket_path)), diag_(diagnostics) {}
 
   std::string name() const override { return "charon (VICI)"; }
-  bool apply(const compiler::Plan& plan, Action action) override;
-
-  // `-s all`: the IKE SAs charon holds and their child SAs.
+  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) override;
   std::optional<IkeSnapshot> ike_sas() override;
+  bool remove_owned(const OwnedEntries& owned) override;
+  bool wait_for_tunnels(std::chrono::seconds patience) override;
+  void listen_before_apply() override;
 
   static bool present(const std::string& socket_path);
 
  private:
+  struct Started {
+    std::string connection;
+    std::string child;
+    std::string peer;
+    SourceLocation origin;
+  };
+
   std::string path_;
   Diagnostics& diag_;
-  std::chrono::milliseconds wait_;
+  std::vector<Started> started_;  // the active and dynamic tunnels of the last apply()
+  std::unique_ptr<vici::ViciClient> log_;  // charon's log, while a --wait is coming
 };
 
 }  // namespace ipsecctl::backends

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,19 +20,16 @@ enum PacketType : std::uint8_t {
 
 constexpr std::size_t kMaxSegment = 512 * 1024;
 
-int connect_to(const std::string& path) {
+UniqueFd connect_to(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof address.sun_path)
     throw ViciError("VICI socket path too long: " + path);
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw ViciError(std::string("cannot create a UNIX socket: ") + std::strerror(errno));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    int error = errno;
-    ::close(fd);
-    throw ViciError("cannot reach charon at " + path + ": " + std::strerror(error));
-  }
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw ViciError(std::string("cannot create a UNIX socket: ") + std::strerror(errno));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw ViciError("cannot reach charon at " + path + ": " + std::strerror(errno));
   return fd;
 }
 
@@ -40,9 +38,7 @@ int connect_to(const std::string& path) {
 ViciClient::ViciClient(const std::string& socket_path)
     : fd_(connect_to(socket_path)), path_(socket_path) {}
 
-ViciClient::~ViciClient() {
-  if (fd_ >= 0) ::close(fd_);
-}
+ViciClient::~ViciClient() = default;
 
 bool ViciClient::reachable(const std::string& socket_path) {
   try {
@@ -72,7 +68,7 @@ void ViciClient::send_packet(std::uint8_t type, const std::string& name,
   payload.insert(payload.begin(), header, header + 4);
   std::size_t done = 0;
   while (done < payload.size()) {
-    ssize_t w = ::send(fd_, payload.data() + done, payload.size() - done, MSG_NOSIGNAL);
+    ssize_t w = ::send(fd_.get(), payload.data() + done, payload.size() - done, MSG_NOSIGNAL);
     if (w < 0) {
       if (errno == EINTR) continue;
       throw ViciError("writing to charon (" + path_ + ") failed: " + std::strerror(errno));
@@ -87,11 +83,11 @@ void ViciClient::read_exact(std::uint8_t* out, std::size_t size,
   while (done < size) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) throw ViciError("charon (" + path_ + ") did not answer in time");
-    ssize_t r = ::recv(fd_, out + done, size - done, 0);
+    ssize_t r = ::recv(fd_.get(), out + done, size - done, 0);
     if (r == 0) throw ViciError("charon (" + path_ + ") closed the connection");
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -166,6 +162,51 @@ ViciSection ViciClient::call_streaming(const std::string& command, const ViciSec
   }
   event_registration(kEventUnregister, event, deadline + std::chrono::seconds(5));
   return response;
+}
+
+std::vector<ViciSection> ViciClient::call_batch(const std::vector<Request>& requests,
+                                                std::chrono::milliseconds timeout) {
+  // Enough in flight to hide the round trips, few enough that neither
+  // side's socket buffer fills while the other is not reading.
+  constexpr std::size_t kWindow = 32;
+  std::vector<ViciSection> answers;
+  answers.reserve(requests.size());
+  std::size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (answers.size() < requests.size()) {
+    while (sent < requests.size() && sent - answers.size() < kWindow) {
+      send_packet(kCmdRequest, requests[sent].command, &requests[sent].message);
+      ++sent;
+    }
+    Packet p = read_packet(deadline);
+    if (p.type == kCmdResponse) {
+      answers.push_back(std::move(p.message));
+      // A long batch is alive as long as answers come.
+      deadline = std::chrono::steady_clock::now() + timeout;
+    } else if (p.type == kCmdUnknown) {
+      throw ViciError("charon does not know the command " + requests[answers.size()].command);
+    }
+  }
+  return answers;
+}
+
+void ViciClient::subscribe(const std::string& event) {
+  event_registration(kEventRegister, event, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+}
+
+std::optional<std::pair<std::string, ViciSection>> ViciClient::next_event(
+    std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    pollfd p{fd_.get(), POLLIN, 0};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int ready = ::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
+    Packet packet = read_packet(deadline + std::chrono::seconds(5));
+    if (packet.type == kEvent) return std::make_pair(packet.name, std::move(packet.message));
+  }
 }
 
 }  // namespace ipsecctl::backends::vici

@@ -1,14 +1,20 @@
-// A VICI client over charon's UNIX socket: one command at a time, each
-// reply awaited with a deadline so a stuck daemon cannot hang ipsecctl.
-// Streamed results (list-sas, control-log while initiating) arrive as
-// events between the request and its response.
+// A VICI client over charon's UNIX socket, every reply awaited with a
+// deadline so a stuck daemon cannot hang ipsecctl. Streamed results
+// (list-sas, control-log while initiating) arrive as events between the
+// request and its response. charon answers the requests of one client in
+// order, so a batch is written ahead of its answers (a window at a time):
+// loading thousands of connections costs charon's work, not round trips.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/vici/vici_message.h"
+#include "common/unique_fd.h"
 
 namespace ipsecctl::backends::vici {
 
@@ -25,12 +31,26 @@ class ViciClient {
 
   ViciSection call(const std::string& command, const ViciSection& request,
                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Several requests, each answer in the order of the requests.
+  struct Request {
+    std::string command;
+    ViciSection message;
+  };
+  std::vector<ViciSection> call_batch(const std::vector<Request>& requests,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Registers for `event`, runs the command, hands each event to `each`,
   // and unregisters again.
   ViciSection call_streaming(const std::string& command, const ViciSection& request,
                              const std::string& event,
                              const std::function<void(const ViciSection&)>& each,
                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // A standing registration: events arrive through next_event() until
+  // the client goes away.
+  void subscribe(const std::string& event);
+  // The next event (name and message) before the deadline, or nullopt.
+  std::optional<std::pair<std::string, ViciSection>> next_event(
+      std::chrono::steady_clock::time_point deadline);
 
  private:
   void send_packet(std::uint8_t type, const std::string& name, const ViciSection* message);
@@ -46,7 +66,7 @@ class ViciClient {
   void event_registration(std::uint8_t type, const std::string& event,
                           std::chrono::steady_clock::time_point deadline);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;
 };
 

@@ -2,13 +2,11 @@
 
 #include <map>
 
+#include "backends/ownership.h"
 #include "compiler/ike_policy.h"
 
 namespace ipsecctl::backends::vici {
 
-using compiler::AuthAlg;
-using compiler::EncAlg;
-using compiler::GroupId;
 using compiler::IkeEntry;
 using parser::IkeMode;
 using parser::SaType;
@@ -36,11 +34,19 @@ std::string traffic_selector(const compiler::Endpoint& e, std::uint8_t proto, st
   return ts;
 }
 
+// Lower address first; only meaningful within one family.
+bool address_less(const compiler::IpAddress& a, const compiler::IpAddress& b) {
+  return a.bytes < b.bytes;
+}
+
 struct Group {
   ViciConnection connection;
-  ViciSection ike;       // connection settings, children added last
+  ViciSection ike;  // connection settings, children added last
   ViciSection children;
-  std::vector<std::string> owners;
+  bool initiates = false;  // some child is active or dynamic
+  bool dpd = false;        // some child is dynamic
+  std::optional<compiler::IpAddress> peer;
+  std::optional<compiler::IpAddress> local;
 };
 
 void add_owner(std::vector<std::string>& owners, const std::string& id) {
@@ -51,8 +57,8 @@ void add_owner(std::vector<std::string>& owners, const std::string& id) {
 
 }  // namespace
 
-std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
-                                                     Diagnostics& diag) {
+std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan, Diagnostics& diag,
+                                                     const SourceAddressLookup& source_for) {
   std::map<std::string, std::size_t> by_name;
   std::vector<Group> groups;
   bool refused = false;
@@ -60,16 +66,17 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
     diag.error_at(r.origin, why);
     refused = true;
   };
+  const IkeEntry* unbound_secret = nullptr;  // a psk with neither peer nor dstid
+  const IkeEntry* bound_secret = nullptr;
 
   for (const IkeEntry& r : plan.ikes) {
-    // What the rule means (algorithms, defaults, names) is the compiler's
-    // decision; what OpenBSD refuses is refused here too.
+    // What the rule means is the compiler's decision; what OpenBSD
+    // refuses is refused here too.
     const compiler::IkePolicy policy = compiler::ike_policy(r);
     if (policy.refusal) {
       refuse(r, policy.refusal->message);
       continue;
     }
-    if (r.tag) { refuse(r, "tag has no strongSwan equivalent (there is no PF on Linux)"); continue; }
     if (r.src.nat) { refuse(r, "NAT hosts (from A (B)) have no strongSwan equivalent"); continue; }
     if (r.sec_interface && *r.sec_interface == 0) {
       refuse(r, "interface sec0 cannot be expressed: XFRM interface id 0 means none; use sec1 "
@@ -90,6 +97,9 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       refuse(r, "cipher " + std::string(p2.enc->name) + " has no strongSwan name");
       continue;
     }
+    if (r.tag)
+      diag.warning_at(r.origin, "tag " + *r.tag + " is ignored: Linux has no PF tags",
+                      "filter tunnel traffic with nftables (meta ipsec, ipsec in/out reqid)");
 
     // The IKE (phase 1) proposal and the child (phase 2) one.
     const std::string proposal = std::string(p1.enc->strongswan) + "-" +
@@ -113,6 +123,13 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       c.name = names.phase1;
       c.origin = r.origin;
     }
+    const bool starts = r.mode != IkeMode::Passive;
+    g.initiates = g.initiates || starts;
+    g.dpd = g.dpd || r.mode == IkeMode::Dynamic;
+    if (r.peer) g.peer = r.peer->address;
+    if (r.local) g.local = r.local->address;
+    c.peer = r.peer ? compiler::format_address(r.peer->address) : std::string("%any");
+
     // Phase 1 settings: the last rule for a peer wins, as with isakmpd's
     // forced sets.
     const long long life1 = p1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
@@ -123,11 +140,9 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
              value("reauth_time", seconds(life1 - life1 / 10)),
              value("over_time", seconds(life1 / 10)),
              value("rekey_time", "0s"),
-             value("rand_time", "0s"),  // no jitter: the lifetime is the rule's
-             value("dpd_delay", r.mode == IkeMode::Dynamic ? "5s" : "0s")};
+             value("rand_time", "0s")};  // no jitter: the lifetime is the rule's
     if (r.local) g.ike.push_back(list("local_addrs", {compiler::format_address(r.local->address)}));
-    g.ike.push_back(list("remote_addrs", {r.peer ? compiler::format_address(r.peer->address)
-                                                 : std::string("%any")}));
+    g.ike.push_back(list("remote_addrs", {c.peer}));
     const std::string auth = r.psk ? "psk" : "pubkey";
     ViciSection local{value("auth", auth)};
     ViciSection remote{value("auth", auth)};
@@ -137,6 +152,9 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
     g.ike.push_back(section("remote", remote));
 
     const long long life2 = p2.lifetime.value_or(compiler::kDefaultPhase2Lifetime);
+    // Active and dynamic tunnels keep trap policies: whenever the tunnel
+    // is down (the peer was not there yet, or went away), traffic for it
+    // starts it again, for as long as the connection is loaded.
     ViciSection child{
         value("mode", r.tmode == parser::TunnelMode::Tunnel ? "tunnel" : "transport"),
         list("local_ts", {traffic_selector(r.src, r.proto, r.sport)}),
@@ -145,35 +163,61 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
         value("life_time", seconds(life2)),
         value("rekey_time", seconds(life2 - life2 / 10)),
         value("rand_time", "0s"),
-        value("start_action", "none"),
+        value("start_action", starts ? "trap" : "none"),
         value("dpd_action", r.mode == IkeMode::Dynamic ? "restart"
-                            : r.mode == IkeMode::Passive ? "clear" : "none"),
-        value("close_action", r.mode == IkeMode::Dynamic ? "restart" : "none")};
+                            : r.mode == IkeMode::Passive ? "clear" : "trap"),
+        value("close_action", r.mode == IkeMode::Dynamic ? "restart"
+                              : r.mode == IkeMode::Passive ? "none" : "trap")};
     if (r.sec_interface) {
       child.push_back(value("if_id_in", std::to_string(*r.sec_interface)));
       child.push_back(value("if_id_out", std::to_string(*r.sec_interface)));
     }
     g.children.push_back(section(names.phase2, child));
-    c.children.push_back(names.phase2);
-    if (r.mode != IkeMode::Passive) c.children_to_start.push_back(names.phase2);
+    c.children.push_back(ViciChild{names.phase2, starts, r.sec_interface, r.origin});
 
     if (r.psk) {
-      c.has_secret = true;
-      c.secret_id = "ipsecctl-" + names.phase1;
-      if (r.srcid) add_owner(g.owners, identity_text(r.srcid->text));
-      if (r.local) add_owner(g.owners, compiler::format_address(r.local->address));
-      if (r.dstid) add_owner(g.owners, identity_text(r.dstid->text));
-      if (r.peer) add_owner(g.owners, compiler::format_address(r.peer->address));
-      c.load_shared = {value("id", c.secret_id), value("type", "IKE"), value("data", r.psk_text),
-                       list("owners", g.owners)};
+      // Owned by what tells this peer apart: its address (charon falls
+      // back to the addresses when the identities do not decide) and the
+      // identity it must show. No owner at all makes a default secret.
+      std::vector<std::string> owners;
+      if (r.peer) add_owner(owners, compiler::format_address(r.peer->address));
+      if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
+      (owners.empty() ? unbound_secret : bound_secret) = &r;
+      ViciSecret secret;
+      secret.base_id = "ipsecctl-" + names.phase1;
+      secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
+      const std::vector<std::uint8_t> bytes = encode(secret.body);
+      secret.digest = digest_bytes(bytes.data(), bytes.size());
+      c.secret = std::move(secret);
     }
   }
+  if (unbound_secret != nullptr && bound_secret != nullptr)
+    diag.warning_at(unbound_secret->origin,
+                    "this psk has neither a peer address nor a dstid to bind it to: charon "
+                    "would offer it to every peer it cannot tell apart by identity",
+                    "give the rule a peer or a dstid, or give the other rules a dstid");
   if (refused) return std::nullopt;
+
   std::vector<ViciConnection> out;
   for (Group& g : groups) {
     ViciSection body = g.ike;
+    if (g.initiates) {
+      // Retry for as long as the connection is loaded, as isakmpd does.
+      body.push_back(value("keyingtries", "0"));
+      // Both sides initiating at once would leave two IKE SAs: the side
+      // with the lower address replaces the older one, the other never
+      // does, so both agree on the survivor.
+      std::optional<compiler::IpAddress> me = g.local;
+      if (!me && g.peer && source_for) me = source_for(*g.peer);
+      const bool lower = me && g.peer && me->family == g.peer->family &&
+                         address_less(*me, *g.peer);
+      body.push_back(value("unique", lower ? "replace" : "no"));
+    }
+    body.push_back(value("dpd_delay", g.dpd ? "5s" : "0s"));
     body.push_back(section("children", g.children));
     g.connection.load_conn = {section(g.connection.name, body)};
+    const std::vector<std::uint8_t> bytes = encode(g.connection.load_conn);
+    g.connection.digest = digest_bytes(bytes.data(), bytes.size());
     out.push_back(std::move(g.connection));
   }
   return out;

@@ -1,53 +1,91 @@
 // ike rules in strongSwan's model (what VICI's load-conn and load-shared
-// take). Rules with the same phase 1 (peer and local address, as isakmpd
-// names it) become one IKEv1 connection with one child per rule, so a
-// brace list of networks gives one IKE SA with several child SAs.
+// take). What a rule means (algorithms, defaults, lifetimes, names,
+// identities) is compiler/ike_policy's decision; this file only writes it
+// in charon's words. Rules with the same phase 1 (peer and local address,
+// as isakmpd names it) become one IKEv1 connection with one child per
+// rule, so a brace list of networks gives one IKE SA with several child
+// SAs.
 //
 // Keyword by keyword (also in the README):
-//   active / dynamic / passive  initiated by ipsecctl after loading / the
-//                               same, plus DPD with restart / only answers
+//   active          charon starts the tunnel on load (ipsecctl asks once)
+//                   and keeps trap policies: traffic restarts it whenever
+//                   it is down; keyingtries 0 (retry for as long as the
+//                   connection is loaded)
+//   dynamic         the same, plus DPD every 5 s and restart on DPD or
+//                   on the peer's close
+//   passive         answers only
 //   esp | ah, tunnel|transport  esp_proposals | ah_proposals, child mode
 //   from/to (proto, ports)      child local_ts / remote_ts (net[proto/port])
 //   local, peer                 local_addrs, remote_addrs (none: %any)
 //   main | aggressive           version 1, aggressive = no | yes
-//   main auth/enc/group         IKE proposal enc-integ-group (isakmpd's
-//                               defaults: aes128-sha1-modp3072)
-//   quick auth/enc/group        child proposal (defaults aes128-sha256-
-//                               modp3072; group none: no PFS)
+//   main auth/enc/group         IKE proposal enc-integ-group
+//   quick auth/enc/group        child proposal (group none: no PFS)
 //   lifetime (main, quick)      hard lifetimes on the wire: IKE reauth 90%
 //                               plus over_time 10%; child life_time, rekey
-//                               at 90% (defaults 3600 s and 1200 s)
+//                               at 90%
 //   srcid / dstid               local / remote IKE identity
-//   psk "secret"                a shared IKE secret owned by both
-//                               identities and addresses
+//   psk "secret"                a shared IKE secret owned by the peer's
+//                               address and dstid (never by the local
+//                               identity, which every secret would share:
+//                               charon would pick the first)
 //   interface secN              if_id_in/out N (XFRM interface)
-// Refused with a message naming the rule: tag (no PF on Linux), NAT
-// hosts, sec0 (if_id 0 means none), an active rule without a peer,
-// hmac-ripemd160 (strongSwan has no such ESP integrity algorithm).
+//   tag NAME                    ignored with a warning (no PF on Linux)
+// Refused with a message naming the rule: NAT hosts, sec0 (if_id 0 means
+// none), an active rule without a peer, hmac-ripemd160 (strongSwan has no
+// such ESP integrity algorithm).
+//
+// Two gateways loaded at the same moment both initiate: the one with the
+// lower address keeps one IKE SA (unique = replace), the other keeps all
+// (unique = no), so exactly one pair of SAs survives.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/vici/vici_message.h"
-#include "compiler/plan.h"
 #include "common/diagnostics.h"
+#include "compiler/address.h"
+#include "compiler/plan.h"
 
 namespace ipsecctl::backends::vici {
 
-struct ViciConnection {
-  std::string name;                  // isakmpd's phase 1 name, e.g. peer-192.0.2.1
-  ViciSection load_conn;             // { name { ... } }
-  bool has_secret = false;
-  ViciSection load_shared;
-  std::string secret_id;
-  std::vector<std::string> children;           // every child, in rule order
-  std::vector<std::string> children_to_start;  // active and dynamic ones
-  SourceLocation origin;                       // its first rule
+struct ViciSecret {
+  // "ipsecctl-<connection>"; the backend adds a generation ("#2") so that
+  // a changed secret is loaded beside the old one and the old one goes
+  // only once the whole load succeeded.
+  std::string base_id;
+  ViciSection body;  // type, data, owners (load-shared without the id)
+  std::uint64_t digest = 0;
 };
+
+struct ViciChild {
+  std::string name;  // isakmpd's phase 2 name
+  bool start = false;  // active or dynamic: initiated once after loading
+  std::optional<unsigned> if_id;
+  SourceLocation origin;
+};
+
+struct ViciConnection {
+  std::string name;       // isakmpd's phase 1 name, e.g. peer-192.0.2.1
+  ViciSection load_conn;  // { name { ... } }
+  std::uint64_t digest = 0;  // of the encoded load_conn message
+  std::optional<ViciSecret> secret;
+  std::vector<ViciChild> children;  // in rule order
+  std::string peer;                 // remote address, "%any" when none
+  SourceLocation origin;            // its first rule
+};
+
+// The address this host would send from to reach a peer (a route lookup,
+// no packet sent); nullopt when there is no route.
+using SourceAddressLookup =
+    std::function<std::optional<compiler::IpAddress>(const compiler::IpAddress& peer)>;
 
 // Returns nullopt after reporting every rule strongSwan cannot express.
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
-                                                     Diagnostics& diagnostics);
+                                                     Diagnostics& diagnostics,
+                                                     const SourceAddressLookup& source_for = {});
 
 }  // namespace ipsecctl::backends::vici

@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--ipsecctl", required=True)
     b = os.path.abspath(ap.parse_args().ipsecctl)
     tmp = tempfile.mkdtemp(prefix="ipsecctl-fifo-")
+    # Records of what each file loaded go with the test, not under /run.
+    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
     try:
         fifo = os.path.join(tmp, "isakmpd.fifo")
         os.mkfifo(fifo, 0o600)

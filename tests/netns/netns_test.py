@@ -127,6 +127,8 @@ def main():
     if shutil.which("ip") is None:
         return skip("iproute2 (ip) is not installed")
     tmp = tempfile.mkdtemp(prefix="ipsecctl-netns-")
+    # Records of what each file loaded go with the test, not under /run.
+    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
     os.chmod(tmp, 0o755)
     try:
         run_checks(b, tmp)
@@ -139,6 +141,91 @@ def main():
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
+
+
+def write_private(tmp, name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def sync_checks(b, tmp, ns):
+    """Reload is a sync: what left the file leaves the kernel, in the same
+    step; what other files and other programs put there stays."""
+    sh(b, "-F", ns=ns)
+    hub = "flow esp from 10.10.0.0/16 to 10.%d.0.0/16 peer 198.51.100.%d\n"
+    first = "".join(hub % (20 + i, 1 + i) for i in range(3))
+    site = write_private(tmp, "site.conf", first)
+    other = write_private(tmp, "other.conf", hub % (90, 90) + hub % (22, 3))
+    sh(b, "-f", site, ns=ns)
+    sh(b, "-f", other, ns=ns)
+    foreign = ["ip", "xfrm", "policy", "add", "src", "10.10.0.0/16", "dst", "10.77.0.0/16",
+               "dir", "out", "priority", "4242"]
+    sh(*foreign, ns=ns)
+    records = [f for d, _, fs in os.walk(os.environ["IPSECCTL_STATE_DIR"]) for f in fs
+               if f.endswith(".record")]
+    check("each loaded file has its ownership record", len(records) == 2, str(records))
+
+    # The edit drops peer .1 (10.20/16) and adds peer .9 (10.29/16); 10.21
+    # and 10.22 stay; 10.22 is also other.conf's.
+    write_private(tmp, "site.conf", hub % (21, 2) + hub % (29, 9))
+    mon = Monitor(ns)
+    rc, out, err = sh(b, "-f", site, ns=ns, check_rc=False)
+    events = mon.stop()
+    blocks = policy_blocks(ns)
+    check("reload after an edit: the dropped flow leaves the kernel, the new one arrives",
+          rc == 0 and find_block(blocks, "10.20.0.0/16", "10.10.0.0/16", "in") is None
+          and find_block(blocks, "10.10.0.0/16", "10.20.0.0/16", "out") is None
+          and find_block(blocks, "10.10.0.0/16", "10.29.0.0/16", "out") is not None,
+          err + policies(ns))
+    check("... in one step, and ip xfrm monitor sees nothing of what did not change",
+          "10.21.0.0" not in events and "10.22.0.0" not in events and "10.90.0.0" not in events
+          and "10.20.0.0" in events and "10.29.0.0" in events, events)
+    check("... a flow that left this file but another file has stays",
+          find_block(blocks, "10.10.0.0/16", "10.22.0.0/16", "out") is not None, policies(ns))
+    check("... and another program's policy stays",
+          find_block(blocks, "10.10.0.0/16", "10.77.0.0/16", "out") is not None, policies(ns))
+
+    # Someone changes one of the file's policies; it is no longer ours to remove.
+    sh("ip", "xfrm", "policy", "update", "src", "10.10.0.0/16", "dst", "10.21.0.0/16", "dir",
+       "out", "priority", "31337", ns=ns)
+    write_private(tmp, "site.conf", hub % (29, 9))
+    rc, out, err = sh(b, "-f", site, ns=ns, check_rc=False)
+    blocks = policy_blocks(ns)
+    changed = find_block(blocks, "10.10.0.0/16", "10.21.0.0/16", "out")
+    check("a policy somebody changed since the last load is left alone",
+          rc == 0 and changed is not None and priority(changed) == 31337
+          and find_block(blocks, "10.21.0.0/16", "10.10.0.0/16", "in") is None, policies(ns))
+
+    # A failed reload changes nothing: not even the removal of what left.
+    write_private(tmp, "site.conf",
+                  "flow esp from 10.10.0.0/16 to 10.40.0.0/16 peer 198.51.100.40\n"
+                  "esp from 192.0.2.1 to 192.0.2.2 spi 0x4242 auth hmac-sha1 enc aes "
+                  "authkey 0x%s enckey 0x%s\n"
+                  % ("11" * 20, "22" * 16))
+    before = sorted(policy_blocks(ns))
+    rc, out, err = sh(b, "-f", site, ns=ns, check_rc=False)
+    if rc != 0:
+        check("a reload the kernel refuses leaves every policy as it was, stale ones too",
+              sorted(policy_blocks(ns)) == before, err + policies(ns))
+    write_private(tmp, "site.conf", hub % (29, 9))
+    sh(b, "-f", site, ns=ns)
+
+    # -d -f removes what the file added, also what left it since.
+    write_private(tmp, "site.conf", "")
+    rc, out, err = sh(b, "-d", "-f", site, ns=ns, check_rc=False)
+    blocks = policy_blocks(ns)
+    check("-d of the emptied file removes what its earlier load added",
+          rc == 0 and find_block(blocks, "10.10.0.0/16", "10.29.0.0/16", "out") is None
+          and find_block(blocks, "10.10.0.0/16", "10.90.0.0/16", "out") is not None,
+          err + policies(ns))
+    sh(b, "-F", ns=ns)
+    records = [f for d, _, fs in os.walk(os.environ["IPSECCTL_STATE_DIR"]) for f in fs
+               if f.endswith(".record")]
+    check("-F forgets every record (the kernel has nothing left of them)", records == [],
+          str(records))
 
 
 def run_checks(b, tmp):
@@ -266,6 +353,8 @@ def run_checks(b, tmp):
           rc == 0 and len(left) == 1 and left[0].startswith("src 10.200.0.0/16"), policies(ns))
     rc, out, err = sh(b, "-d", "-f", gateway, ns=ns, check_rc=False)
     check("-d again is a no-op", rc == 0 and err == "", err)
+
+    sync_checks(b, tmp, ns)
 
     # -F empties SPD and SAD.
     sh(b, "-f", gateway, ns=ns)

@@ -66,20 +66,72 @@ TEST(ViciConfig, SeedRuleBecomesOneIkev1ConnectionWithExactLifetimes) {
   const ViciConnection& conn = conns->front();
   EXPECT_EQ(conn.name, "peer-198.51.100.254");
   EXPECT_EQ(conn.children.size(), 2u);
-  EXPECT_EQ(conn.children_to_start.size(), 2u);
+  EXPECT_TRUE(conn.children[0].start && conn.children[1].start);
   const ViciSection& body = sub(conn.load_conn, conn.name);
   EXPECT_EQ(value_of(body, "version"), "1");
   EXPECT_EQ(find(body, "proposals")->list.front(), "aes256-sha256-modp2048");
   EXPECT_EQ(value_of(body, "reauth_time"), "77760s");
   EXPECT_EQ(value_of(body, "over_time"), "8640s");
   EXPECT_EQ(value_of(sub(body, "local"), "id"), "gw.example.org");
-  const ViciSection& child = sub(sub(body, "children"), conn.children.front());
+  const ViciSection& child = sub(sub(body, "children"), conn.children.front().name);
   EXPECT_EQ(find(child, "esp_proposals")->list.front(), "aes256-sha256-modp2048");
   EXPECT_EQ(value_of(child, "life_time"), "7200s");
   EXPECT_EQ(value_of(child, "rekey_time"), "6480s");
   EXPECT_EQ(value_of(child, "dpd_action"), "restart");
+  // Started once by ipsecctl, kept by charon: traps restart it on
+  // traffic, keyingtries 0 retries for as long as it is loaded.
+  EXPECT_EQ(value_of(child, "start_action"), "trap");
+  EXPECT_EQ(value_of(child, "close_action"), "restart");
+  EXPECT_EQ(value_of(body, "keyingtries"), "0");
+  EXPECT_EQ(value_of(body, "dpd_delay"), "5s");
   EXPECT_EQ(find(child, "local_ts")->list.front(), "192.0.2.0/24");
-  EXPECT_EQ(value_of(conn.load_shared, "data"), "secret");
+  ASSERT_TRUE(conn.secret);
+  EXPECT_EQ(value_of(conn.secret->body, "data"), "secret");
+  EXPECT_EQ(conn.secret->base_id, "ipsecctl-peer-198.51.100.254");
+}
+
+TEST(ViciConfig, EachSecretIsOwnedByWhatTellsItsPeerApart) {
+  // Never by the local identity: every secret would share it, and charon
+  // picks the first of equally good matches.
+  auto c = testing::compile(
+      "ike dynamic esp from 10.0.0.0/24 to 10.1.0.0/24 peer 192.0.2.1 psk \"one\"\n"
+      "ike dynamic esp from 10.0.0.0/24 to 10.2.0.0/24 peer 192.0.2.2 psk \"two\"\n"
+      "ike esp from 10.0.0.0/24 to 10.3.0.0/24 peer 192.0.2.3 dstid peer3.example psk \"three\"\n");
+  ASSERT_EQ(c.errors, 0) << c.err;
+  testing::CapturedStream err;
+  Diagnostics diag(err.get());
+  auto conns = translate(c.plan, diag);
+  ASSERT_TRUE(conns);
+  ASSERT_EQ(conns->size(), 3u);
+  auto owners = [](const ViciConnection& conn) { return find(conn.secret->body, "owners")->list; };
+  EXPECT_EQ(owners((*conns)[0]), (std::vector<std::string>{"192.0.2.1"}));
+  EXPECT_EQ(owners((*conns)[1]), (std::vector<std::string>{"192.0.2.2"}));
+  EXPECT_EQ(owners((*conns)[2]), (std::vector<std::string>{"192.0.2.3", "peer3.example"}));
+  EXPECT_EQ(value_of(sub(sub((*conns)[2].load_conn, (*conns)[2].name), "remote"), "id"),
+            "peer3.example");
+  // Different secrets, different digests, so a changed one is reloaded.
+  EXPECT_NE((*conns)[0].secret->digest, (*conns)[1].secret->digest);
+  EXPECT_NE((*conns)[0].digest, (*conns)[1].digest);
+}
+
+TEST(ViciConfig, TheLowerAddressReplacesDuplicatesTheHigherKeepsThem) {
+  auto c = testing::compile(
+      "ike esp from 10.0.0.0/24 to 10.1.0.0/24 peer 192.0.2.2 psk \"x\"\n");
+  ASSERT_EQ(c.errors, 0) << c.err;
+  testing::CapturedStream err;
+  Diagnostics diag(err.get());
+  auto from = [](std::uint8_t last) {
+    return [last](const compiler::IpAddress& peer) -> std::optional<compiler::IpAddress> {
+      compiler::IpAddress a = peer;
+      a.bytes[3] = last;
+      return a;
+    };
+  };
+  auto low = translate(c.plan, diag, from(1));
+  auto high = translate(c.plan, diag, from(3));
+  ASSERT_TRUE(low && high);
+  EXPECT_EQ(value_of(sub(low->front().load_conn, low->front().name), "unique"), "replace");
+  EXPECT_EQ(value_of(sub(high->front().load_conn, high->front().name), "unique"), "no");
 }
 
 TEST(ViciConfig, DefaultsAreIsakmpdsAndPassiveDoesNotStart) {
@@ -91,26 +143,39 @@ TEST(ViciConfig, DefaultsAreIsakmpdsAndPassiveDoesNotStart) {
   auto conns = translate(c.plan, diag);
   ASSERT_TRUE(conns);
   const ViciConnection& conn = conns->front();
-  EXPECT_TRUE(conn.children_to_start.empty());
+  EXPECT_FALSE(conn.children.front().start);
   const ViciSection& body = sub(conn.load_conn, conn.name);
   EXPECT_EQ(find(body, "proposals")->list.front(), "aes128-sha1-modp3072");
   EXPECT_EQ(value_of(body, "reauth_time"), "3240s");
-  const ViciSection& child = sub(sub(body, "children"), conn.children.front());
+  const ViciSection& child = sub(sub(body, "children"), conn.children.front().name);
+  EXPECT_EQ(value_of(child, "start_action"), "none");
+  EXPECT_EQ(find(body, "keyingtries"), nullptr);
   EXPECT_EQ(find(child, "ah_proposals")->list.front(), "sha256");
   EXPECT_EQ(value_of(child, "mode"), "transport");
   EXPECT_EQ(value_of(child, "life_time"), "1200s");
 }
 
-TEST(ViciConfig, RefusesWhatStrongSwanCannotExpress) {
+TEST(ViciConfig, TagIsIgnoredWithAWarningNatIsRefused) {
   auto c = testing::compile("ike esp from 192.0.2.0/24 to 198.51.100.0/24 peer 192.0.2.9 "
                             "tag blue\n");
   ASSERT_EQ(c.errors, 0) << c.err;
+  {
+    testing::CapturedStream err;
+    Diagnostics diag(err.get());
+    diag.intern_file("test.conf");  // as the compiling Diagnostics did
+    EXPECT_TRUE(translate(c.plan, diag));
+    EXPECT_NE(err.text().find("test.conf: 1: tag blue is ignored: Linux has no PF tags"),
+              std::string::npos)
+        << err.text();
+  }
+  auto nat = testing::compile("ike esp from 192.0.2.0/24 (10.0.0.0/24) to 198.51.100.0/24 "
+                              "peer 192.0.2.9\n");
+  ASSERT_EQ(nat.errors, 0) << nat.err;
   testing::CapturedStream err;
   Diagnostics diag(err.get());
-  diag.intern_file("test.conf");  // as the compiling Diagnostics did
-  EXPECT_FALSE(translate(c.plan, diag));
-  EXPECT_NE(err.text().find("test.conf: 1: tag has no strongSwan equivalent"), std::string::npos)
-      << err.text();
+  diag.intern_file("test.conf");
+  EXPECT_FALSE(translate(nat.plan, diag));
+  EXPECT_NE(err.text().find("NAT hosts"), std::string::npos) << err.text();
 }
 
 }  // namespace

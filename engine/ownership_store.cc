@@ -1,0 +1,315 @@
+#include "engine/ownership_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+#include "common/unique_fd.h"
+#include "engine/state_paths.h"
+
+namespace ipsecctl::engine {
+
+using backends::OwnedEntries;
+using backends::OwnedEntry;
+using backends::OwnedKernelEntry;
+using backends::OwnedKind;
+
+namespace {
+
+constexpr const char* kHeader = "# ipsecctl ownership record 1";
+constexpr const char* kSuffix = ".record";
+
+const char* kind_word(OwnedKind kind) {
+  switch (kind) {
+    case OwnedKind::Policy: return "policy";
+    case OwnedKind::State: return "state";
+    case OwnedKind::ViciConnection: return "vici-conn";
+    case OwnedKind::ViciSecret: return "vici-secret";
+    case OwnedKind::IsakmpdRule: return "isakmpd-rule";
+  }
+  return "?";
+}
+
+std::optional<OwnedKind> kind_of(const std::string& word) {
+  for (OwnedKind k : {OwnedKind::Policy, OwnedKind::State, OwnedKind::ViciConnection,
+                      OwnedKind::ViciSecret, OwnedKind::IsakmpdRule})
+    if (word == kind_word(k)) return k;
+  return std::nullopt;
+}
+
+// Words never hold blanks or line ends: those bytes (and '%') are %XX.
+std::string escape(const std::string& text) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= ' ' || c == '%' || c >= 0x7f) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> unescape(const std::string& word) {
+  std::string out;
+  for (std::size_t i = 0; i < word.size(); ++i) {
+    if (word[i] != '%') {
+      out += word[i];
+      continue;
+    }
+    if (i + 2 >= word.size()) return std::nullopt;
+    char* end = nullptr;
+    std::string two = word.substr(i + 1, 2);
+    long v = std::strtol(two.c_str(), &end, 16);
+    if (two.size() != 2 || *end != '\0') return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+// The record's file name: a digest of the source (paths can be long and
+// hold any byte; the source itself is inside).
+std::string file_name(const std::string& source) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%016llx",
+                static_cast<unsigned long long>(backends::digest_bytes(source.data(), source.size())));
+  return std::string(name) + kSuffix;
+}
+
+}  // namespace
+
+OwnershipStore::OwnershipStore(Diagnostics& diagnostics)
+    : OwnershipStore(diagnostics, state_directory() + "/" + namespace_name()) {}
+
+OwnershipStore::OwnershipStore(Diagnostics& diagnostics, std::string directory)
+    : diag_(diagnostics), dir_(std::move(directory)) {}
+
+std::string OwnershipStore::source_of(const std::string& file_argument) {
+  if (file_argument == "-") return "-";
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(file_argument.c_str(), nullptr),
+                                                    &std::free);
+  return real ? std::string(real.get()) : file_argument;
+}
+
+std::string OwnershipStore::path_of(const std::string& source) const {
+  return dir_ + "/" + file_name(source);
+}
+
+std::string OwnershipStore::serialize(const std::string& source, const OwnedEntries& entries) {
+  std::string out;
+  out.reserve(64 + entries.kernel.size() * 58 + entries.entries.size() * 128);
+  out += kHeader;
+  out += "\nsource " + escape(source) + "\n";
+  char line[96];
+  for (const OwnedKernelEntry& e : entries.kernel) {
+    int n = std::snprintf(line, sizeof line, "%s %016llx%016llx %016llx\n", kind_word(e.kind),
+                          static_cast<unsigned long long>(e.identity_hi),
+                          static_cast<unsigned long long>(e.identity_lo),
+                          static_cast<unsigned long long>(e.digest));
+    out.append(line, static_cast<std::size_t>(n));
+  }
+  for (const OwnedEntry& e : entries.entries) {
+    std::snprintf(line, sizeof line, "%016llx", static_cast<unsigned long long>(e.digest));
+    out += kind_word(e.kind);
+    out += ' ';
+    out += escape(e.key);
+    out += ' ';
+    out += line;
+    if (!e.payload.empty()) {
+      out += ' ';
+      out += escape(e.payload);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+namespace {
+
+bool hex64(std::string_view text, std::uint64_t& out) {
+  if (text.empty() || text.size() > 16) return false;
+  out = 0;
+  for (char c : text) {
+    unsigned v;
+    if (c >= '0' && c <= '9') v = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') v = static_cast<unsigned>(c - 'a' + 10);
+    else return false;
+    out = out << 4 | v;
+  }
+  return true;
+}
+
+// The next blank-separated word of `line`, advancing it.
+std::string_view next_word(std::string_view& line) {
+  std::size_t start = line.find_first_not_of(' ');
+  if (start == std::string_view::npos) {
+    line = {};
+    return {};
+  }
+  std::size_t end = line.find(' ', start);
+  std::string_view word = line.substr(start, end == std::string_view::npos ? line.size() - start
+                                                                            : end - start);
+  line = end == std::string_view::npos ? std::string_view{} : line.substr(end);
+  return word;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::parse(const std::string& text) {
+  std::string_view rest(text);
+  auto take_line = [&rest]() -> std::optional<std::string_view> {
+    if (rest.empty()) return std::nullopt;
+    std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    return line;
+  };
+  auto header = take_line();
+  if (!header || *header != kHeader) return std::nullopt;
+  std::string source;
+  OwnedEntries entries;
+  while (auto maybe = take_line()) {
+    std::string_view line = *maybe;
+    std::string_view word = next_word(line);
+    if (word.empty()) continue;
+    if (word == "source") {
+      auto s = unescape(std::string(next_word(line)));
+      if (!s) return std::nullopt;
+      source = *s;
+      continue;
+    }
+    auto kind = kind_of(std::string(word));
+    if (!kind) return std::nullopt;
+    std::string_view key = next_word(line);
+    std::string_view digest = next_word(line);
+    std::string_view payload = next_word(line);
+    if (*kind == OwnedKind::Policy || *kind == OwnedKind::State) {
+      OwnedKernelEntry e;
+      e.kind = *kind;
+      if (key.size() != 32 || !hex64(key.substr(0, 16), e.identity_hi) ||
+          !hex64(key.substr(16), e.identity_lo) || !hex64(digest, e.digest))
+        return std::nullopt;
+      entries.add(e);
+      continue;
+    }
+    OwnedEntry e;
+    e.kind = *kind;
+    auto k = unescape(std::string(key));
+    auto p = unescape(std::string(payload));
+    if (!k || !p || !hex64(digest, e.digest)) return std::nullopt;
+    e.key = *k;
+    e.payload = *p;
+    entries.add(std::move(e));
+  }
+  if (source.empty()) return std::nullopt;
+  return std::make_pair(source, std::move(entries));
+}
+
+std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::read_file(
+    const std::string& path) const {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::string text;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) text.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  auto record = parse(text);
+  if (!record) diag_.note("ignoring " + path + ": not an ipsecctl ownership record");
+  return record;
+}
+
+OwnedEntries OwnershipStore::load(const std::string& source) const {
+  auto record = read_file(path_of(source));
+  if (!record || record->first != source) return {};
+  return std::move(record->second);
+}
+
+std::vector<std::pair<std::string, OwnedEntries>> OwnershipStore::all() const {
+  std::vector<std::pair<std::string, OwnedEntries>> out;
+  struct CloseDir {
+    void operator()(DIR* d) const { ::closedir(d); }
+  };
+  std::unique_ptr<DIR, CloseDir> dir(::opendir(dir_.c_str()));
+  if (!dir) return out;
+  while (const dirent* d = ::readdir(dir.get())) {
+    std::string name = d->d_name;
+    if (name.size() <= std::strlen(kSuffix) ||
+        name.compare(name.size() - std::strlen(kSuffix), std::string::npos, kSuffix) != 0)
+      continue;
+    if (auto record = read_file(dir_ + "/" + name)) out.push_back(std::move(*record));
+  }
+  return out;
+}
+
+std::vector<std::string> OwnershipStore::sources() const {
+  std::vector<std::string> out;
+  for (auto& record : all()) out.push_back(std::move(record.first));
+  return out;
+}
+
+OwnedEntries OwnershipStore::others(const std::string& source) const {
+  OwnedEntries merged;
+  for (auto& [other, entries] : all()) {
+    if (other == source) continue;
+    merged.kernel.insert(merged.kernel.end(), entries.kernel.begin(), entries.kernel.end());
+    for (auto& e : entries.entries) merged.add(std::move(e));
+  }
+  return merged;
+}
+
+bool OwnershipStore::save(const std::string& source, const OwnedEntries& entries) {
+  if (entries.empty()) {
+    remove(source);
+    return true;
+  }
+  if (!make_directories(dir_)) {
+    diag_.note("cannot create " + dir_ + ": " + std::strerror(errno) +
+               "; the next reload cannot remove what this one added");
+    return false;
+  }
+  const std::string path = path_of(source);
+  const std::string temporary = path + ".new";
+  const std::string text = serialize(source, entries);
+  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  bool ok = static_cast<bool>(fd);
+  std::size_t done = 0;
+  while (ok && done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ok = false;
+    else done += static_cast<std::size_t>(n);
+  }
+  if (ok) ok = ::fsync(fd.get()) == 0;
+  fd.reset();
+  if (ok) ok = ::rename(temporary.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    diag_.note("cannot write " + path + ": " + std::strerror(errno) +
+               "; the next reload cannot remove what this one added");
+    ::unlink(temporary.c_str());
+  }
+  return ok;
+}
+
+void OwnershipStore::remove(const std::string& source) { ::unlink(path_of(source).c_str()); }
+
+}  // namespace ipsecctl::engine

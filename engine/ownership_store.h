@@ -1,0 +1,60 @@
+// The records of what each configuration file put in place (see
+// backends/ownership.h), one text file per source under
+// <state directory>/<namespace>/, written whole and renamed into place so
+// that a crash leaves the old record or the new one, never half of one.
+//
+// A source is the canonical path of the file given to -f ("-" for
+// standard input): the same file loaded by another path is the same
+// source, and each include belongs to the file that includes it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backends/ownership.h"
+#include "common/diagnostics.h"
+
+namespace ipsecctl::engine {
+
+class OwnershipStore {
+ public:
+  // The records of the network namespace this process is in.
+  explicit OwnershipStore(Diagnostics& diagnostics);
+  OwnershipStore(Diagnostics& diagnostics, std::string directory);
+
+  const std::string& directory() const { return dir_; }
+
+  // The record of one source; empty when there is none.
+  backends::OwnedEntries load(const std::string& source) const;
+  // Everything the other sources claim.
+  backends::OwnedEntries others(const std::string& source) const;
+  // Every source with a record.
+  std::vector<std::string> sources() const;
+  // Every record, each file read once.
+  std::vector<std::pair<std::string, backends::OwnedEntries>> all() const;
+  // Replaces the record (an empty one is removed). False after a note:
+  // the load itself stands, but the next reload of the file cannot know
+  // what this one added.
+  bool save(const std::string& source, const backends::OwnedEntries& entries);
+  void remove(const std::string& source);
+
+  // The canonical form of a -f argument (realpath; "-" stays "-").
+  static std::string source_of(const std::string& file_argument);
+
+  // Text form, for the file and for tests.
+  static std::string serialize(const std::string& source, const backends::OwnedEntries& entries);
+  // nullopt when the text is not a record.
+  static std::optional<std::pair<std::string, backends::OwnedEntries>> parse(
+      const std::string& text);
+
+ private:
+  std::string path_of(const std::string& source) const;
+  std::optional<std::pair<std::string, backends::OwnedEntries>> read_file(
+      const std::string& path) const;
+
+  Diagnostics& diag_;
+  std::string dir_;
+};
+
+}  // namespace ipsecctl::engine

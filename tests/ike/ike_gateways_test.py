@@ -1,0 +1,521 @@
+#!/usr/bin/env python3
+"""IKE gateways through real operations, in the order they happen: peers
+that are not ready when a gateway loads, a hub with a file per peer and one
+peer offline, several dynamic peers with their own PSKs, -F then -f, an
+edited reload, --wait, route-based tunnels. Gateways are configured by
+`ipsecctl -f` alone; strongSwan's charon negotiates.
+
+--kernel netlink (the qemu tier): charon installs real kernel SAs, and
+ESP on the wire is counted with esp_sniff; --kernel libipsec (the host's
+interop tier): ESP in charon's userspace, the same daemon semantics.
+
+Needs root and strongSwan. Prints 'N passed, M failed' last; everything it
+started and every namespace it made is removed on the way out.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, skip, summary  # noqa: E402
+import ikelab  # noqa: E402
+from ikelab import lan, wan, host, seed_rule, write_conf  # noqa: E402
+
+ARGS = None
+
+
+def sniff(lab, i, seconds, action):
+    """Counts what gateway i's WAN sends while `action` runs (kernel mode
+    only): returns (action's result, {"esp": n, "echo": n, ...})."""
+    if not ARGS.sniff:
+        return action(), None
+    out = tempfile.TemporaryFile()
+    p = subprocess.Popen(["ip", "netns", "exec", lab.gw[i], ARGS.sniff, "wan", str(seconds)],
+                         stdout=out, stderr=subprocess.STDOUT)
+    time.sleep(0.3)
+    result = action()
+    p.wait(timeout=seconds + 30)
+    out.seek(0)
+    words = out.read().decode().split()
+    counts = {words[k]: int(words[k + 1]) for k in range(0, len(words) - 1, 2)
+              if words[k + 1].isdigit()}
+    return result, counts
+
+
+def encrypted(counts):
+    return counts is None or (counts.get("esp", 0) >= 1 and counts.get("echo", 1) == 0)
+
+
+def ike_sa_count(lab, i, conn):
+    """IKE SAs of the connection; one still negotiating counts as a second
+    (it may yet complete and duplicate the first)."""
+    return sum(1 for name, ike in lab.ike_sas(i) if name == conn)
+
+
+def child_count(lab, i, conn):
+    return len(lab.installed(i, conn))
+
+
+def settle(lab, sides, conn_of, seconds=20):
+    """Waits until each side holds one IKE SA and one child for the tunnel
+    (duplicates from both sides starting at once are being cleaned up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(ike_sa_count(lab, i, conn_of(i)) == 1 and child_count(lab, i, conn_of(i)) == 1
+               for i in sides):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def initiations(lab, i, since):
+    """Main mode exchanges charon on gateway i started after byte `since`
+    of its log."""
+    with open(lab.log(i), errors="replace") as f:
+        f.seek(since)
+        return sum(1 for line in f if "initiating Main Mode" in line)
+
+
+def log_size(lab, i):
+    try:
+        return os.path.getsize(lab.log(i))
+    except OSError:
+        return 0
+
+
+def fresh_daemons(lab, sides):
+    for i in sides:
+        lab.stop(i)
+        for cmd in (["ip", "xfrm", "state", "flush"], ["ip", "xfrm", "policy", "flush"]):
+            lab.sh(*cmd, ns=lab.gw[i])
+        lab.start(i)
+
+
+# --- 1. the seed's rule shape, the second gateway a minute late ----------------
+
+def staggered(lab, tmp):
+    for first, second in ((0, 1), (1, 0)):
+        fresh_daemons(lab, (0, 1))
+        confs = {i: write_conf(tmp, "seed%d.conf" % i,
+                               seed_rule("dynamic", i, 1 - i, "seed secret")) for i in (0, 1)}
+        mark = {i: log_size(lab, i) for i in (0, 1)}
+        t0 = time.monotonic()
+        rc1, _, err1 = lab.ipsecctl(first, "-f", confs[first])
+        took = time.monotonic() - t0
+        check("staggered (gw%d first): its load succeeds at once while the peer has no "
+              "configuration" % first, rc1 == 0 and took < 10, "rc %d in %.1f s: %s" % (rc1, took, err1))
+        time.sleep(ARGS.delay)
+        started = initiations(lab, first, mark[first])
+        check("... while waiting, charon (not ipsecctl) retries at its own pace (%d main modes in "
+              "%d s)" % (started, ARGS.delay), 1 <= started <= ARGS.delay / 5 + 2, started)
+        rc2, _, err2 = lab.ipsecctl(second, "-f", confs[second])
+        check("... gw%d loads %d s later and succeeds" % (second, ARGS.delay), rc2 == 0, err2)
+        up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+        check("... the tunnel comes up by itself: LAN to LAN ping", up)
+        check("... ESP on the wire, no plaintext", encrypted(counts), counts)
+        conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
+        check("... one IKE SA and one child pair on each side (no duplicates)",
+              settle(lab, (0, 1), conn),
+              [(i, ike_sa_count(lab, i, conn(i)), child_count(lab, i, conn(i))) for i in (0, 1)])
+        for i in (0, 1):
+            lab.ipsecctl(i, "-d", "-f", confs[i])
+        check("... -d -f on both leaves charon without the connections",
+              all("peer-" + wan(1 - i) not in lab.conns(i) for i in (0, 1)),
+              [lab.conns(i) for i in (0, 1)])
+
+
+def together(lab, tmp):
+    fresh_daemons(lab, (0, 1))
+    confs = {i: write_conf(tmp, "both%d.conf" % i,
+                           seed_rule("dynamic", i, 1 - i, "both secret")) for i in (0, 1)}
+    procs = {i: lab.ipsecctl_async(i, "-f", confs[i]) for i in (0, 1)}
+    rcs = {i: procs[i].wait(timeout=60) for i in (0, 1)}
+    check("both gateways loaded at the same moment: both succeed", rcs == {0: 0, 1: 0}, rcs)
+    check("... the tunnel comes up", lab.ping_until(0, 1, 20))
+    conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
+    check("... and settles on one IKE SA and one child pair per side",
+          settle(lab, (0, 1), conn, 30),
+          [(i, ike_sa_count(lab, i, conn(i)), child_count(lab, i, conn(i))) for i in (0, 1)])
+    negotiated = [(ike.get("version"), ike.get("encr-alg"), ike.get("encr-keysize"),
+                   ike.get("integ-alg"), ike.get("dh-group"), c.get("encr-alg"),
+                   c.get("encr-keysize"), c.get("integ-alg"), c.get("dh-group"))
+                  for ike, c in lab.installed(0)]
+    check("... with the rule's algorithms (read over VICI)",
+          negotiated and all(n == ("1", "AES_CBC", "256", "HMAC_SHA2_256_128", "MODP_2048",
+                                   "AES_CBC", "256", "HMAC_SHA2_256_128", "MODP_2048")
+                             for n in negotiated), negotiated)
+    # IKEv1 sends reauth_time + over_time as the IKE SA's Life-Duration:
+    # 90% + 10% of the rule's lifetime; the child's hard lifetime is the rule's.
+    lifetimes = [(int(ike.get("reauth-time", "0")), int(c.get("life-time", "0")),
+                  int(c.get("rekey-time", "0"))) for ike, c in lab.installed(0)]
+    check("... and its lifetimes (IKE reauth at 90% of 86400 s, child 7200 s)",
+          lifetimes and all(77000 < r <= 77760 and 7100 < l <= 7200 and 6400 < k <= 6480
+                            for r, l, k in lifetimes), lifetimes)
+    rc, _, err = lab.ipsecctl(0, "-f", confs[0])
+    check("... reloading the same file keeps the tunnel as it is",
+          rc == 0 and settle(lab, (0,), conn, 5), err)
+    for i in (0, 1):
+        lab.ipsecctl(i, "-d", "-f", confs[i])
+
+
+def identities_and_failures(lab, tmp):
+    """FQDN identities in aggressive mode against a passive responder; a
+    wrong PSK and a proposal mismatch reported with charon's reasons."""
+    fresh_daemons(lab, (0, 1))
+    ids = {0: "srcid gwa.example.org dstid gwb.example.org ",
+           1: "srcid gwb.example.org dstid gwa.example.org "}
+    confs = {i: write_conf(tmp, "aggr%d.conf" % i, seed_rule(
+        ("dynamic", "passive")[i], i, 1 - i, "aggressive secret", ids=ids[i]).replace(
+        "main auth", "aggressive auth")) for i in (0, 1)}
+    rc, _, err = lab.ipsecctl(1, "-f", confs[1])
+    check("passive responder loads and starts nothing", rc == 0 and not lab.ike_sas(1), err)
+    rc, _, err = lab.ipsecctl(0, "--wait=20", "-f", confs[0])
+    check("aggressive mode with FQDN identities comes up against it (--wait says so: exit 0)",
+          rc == 0 and lab.ping_until(0, 1, 10), err)
+    got = [(ike.get("local-id"), ike.get("remote-id")) for ike, _ in lab.installed(0)]
+    check("... the IKE identities are the FQDNs", ("gwa.example.org", "gwb.example.org") in got, got)
+    for i in (0, 1):
+        lab.ipsecctl(i, "-d", "-f", confs[i])
+
+    fresh_daemons(lab, (0, 1))
+    a = write_conf(tmp, "psk0.conf", seed_rule("active", 0, 1, "the secret"))
+    b = write_conf(tmp, "psk1.conf", seed_rule("passive", 1, 0, "not the secret"))
+    lab.ipsecctl(1, "-f", b)
+    rc, _, err = lab.ipsecctl(0, "--wait=15", "-f", a)
+    check("wrong PSK: --wait exits 1 with charon's account of it",
+          rc == 1 and "is not up after 15 s" in err and "charon:" in err, err)
+    print("     " + err.strip().replace("\n", "\n     "))
+    check("... and the connection stays loaded (charon keeps trying)",
+          "peer-" + wan(1) in lab.conns(0), lab.conns(0))
+    lab.ipsecctl(0, "-d", "-f", a)
+    lab.ipsecctl(1, "-d", "-f", b)
+
+    b = write_conf(tmp, "prop1.conf", seed_rule("passive", 1, 0, "the secret").replace(
+        "quick auth hmac-sha2-256 enc aes-256", "quick auth hmac-sha1 enc 3des"))
+    lab.ipsecctl(1, "-f", b)
+    rc, _, err = lab.ipsecctl(0, "--wait=15", "-f", a)
+    check("proposal mismatch: --wait exits 1 with charon's reason",
+          rc == 1 and "NO_PROPOSAL_CHOSEN" in err, err)
+    lab.ipsecctl(0, "-d", "-f", a)
+    lab.ipsecctl(1, "-d", "-f", b)
+
+
+# --- 2. a hub with a file per peer ------------------------------------------------
+
+PEERS = {1: ("active", "first peer's secret"), 2: ("dynamic", "second peer's secret"),
+         3: ("dynamic", "third peer's secret")}
+
+
+def hub_files(tmp, peers=(1, 2, 3), extra_network=True):
+    d = os.path.join(tmp, "hub")
+    os.makedirs(d, exist_ok=True)
+    for p, (mode, psk) in PEERS.items():
+        nets = "{ %s, 10.99.2%d.0/24 }" % (lan(p), p) if (p == 1 and extra_network) else None
+        write_conf(d, "peer%d.conf" % p, seed_rule(mode, 0, p, psk, nets))
+    main = "".join('include "%s/peer%d.conf"\n' % (d, p) for p in peers)
+    return write_conf(d, "ipsec.conf", main), d
+
+
+def peer_conf(tmp, p):
+    """Peer p's side; peer 1 also serves 10.99.21.0/24."""
+    mode, psk = PEERS[p]
+    text = seed_rule(mode, p, 0, psk)
+    if p == 1:
+        text = text.replace("from %s " % lan(1), "from { %s, 10.99.21.0/24 } " % lan(1), 1)
+    return write_conf(tmp, "gw%d.conf" % p, text)
+
+
+def uniqueids(lab, i):
+    return {name: ike.get("uniqueid") for name, ike in lab.ike_sas(i)
+            if ike.get("state") == "ESTABLISHED"}
+
+
+def peer_offline(lab, p):
+    lab.stop(p)
+    lab.sh("ip", "link", "set", "wan", "down", ns=lab.gw[p])
+    for cmd in (["ip", "xfrm", "state", "flush"], ["ip", "xfrm", "policy", "flush"]):
+        lab.sh(*cmd, ns=lab.gw[p])
+
+
+def peer_online(lab, tmp, p):
+    lab.sh("ip", "link", "set", "wan", "up", ns=lab.gw[p])
+    lab.start(p)
+    return lab.ipsecctl(p, "-f", peer_conf(tmp, p))
+
+
+def hub(lab, tmp):
+    fresh_daemons(lab, (0, 1, 2, 3))
+    # gw1 also serves 10.99.21.0/24 (a second network behind it).
+    lab.sh("ip", "addr", "replace", "10.99.21.1/24", "dev", "lan", ns=lab.gw[1])
+    main, d = hub_files(tmp)
+    rc, out, err = lab.ipsecctl(0, "-f", main)
+    check("hub: ipsec.conf with one include per peer loads", rc == 0, err)
+    for p in (1, 2, 3):
+        rc, _, err = lab.ipsecctl(p, "-f", peer_conf(tmp, p))
+        check("hub: peer %d loads its side" % p, rc == 0, err)
+    for p in (1, 2, 3):
+        up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, p, 10))
+        check("hub: tunnel to peer %d (%s, its own PSK) is up" % (p, PEERS[p][0]),
+              up and encrypted(counts), counts)
+    check("hub: the second network behind peer 1 answers too",
+          subprocess.run(["ip", "netns", "exec", lab.hosts[0], "ping", "-c", "1", "-W", "2",
+                          "10.99.21.1"], stdout=subprocess.DEVNULL).returncode == 0
+          or lab.ping_until(0, 1, 1))
+    rc, out, err = lab.ipsecctl(0, "-s", "all")
+    check("hub: -s all shows FLOWS, SAD and the IKE SAs with their identities",
+          rc == 0 and "IKE SAs:" in out and "peer-" + wan(3) in out, out + err)
+    print("     " + out.strip().replace("\n", "\n     "))
+
+    # One peer goes offline; the hub reloads: nothing else is touched.
+    before = uniqueids(lab, 0)
+    peer_offline(lab, 3)
+    mark = log_size(lab, 0)
+    t0 = time.monotonic()
+    rc, out, err = lab.ipsecctl(0, "-f", main)
+    took = time.monotonic() - t0
+    check("hub: with peer 3 offline, reloading ipsec.conf succeeds at once",
+          rc == 0 and took < 10, "rc %d in %.1f s: %s" % (rc, took, err))
+    with open(lab.log(0), errors="replace") as f:
+        f.seek(mark)
+        loaded = [l for l in f if "vici connection" in l or "loaded IKE shared key" in l]
+    check("hub: ... the unchanged reload sends charon nothing", loaded == [], loaded)
+    after = uniqueids(lab, 0)
+    check("hub: ... the tunnels to peers 1 and 2 stay up, the same IKE SAs",
+          all(after.get("peer-" + wan(p)) == before.get("peer-" + wan(p)) is not None
+              for p in (1, 2)) and lab.ping(0, 1) and lab.ping(0, 2), (before, after))
+
+    # --wait names the tunnel that is not up, with charon's account.
+    rc, out, err = lab.ipsecctl(0, "-F")
+    rc, out, err = lab.ipsecctl(0, "--wait=15", "-f", main)
+    check("hub: --wait exits 1 naming the tunnel to the offline peer, and only that one",
+          rc == 1 and wan(3) in err and wan(1) not in err and wan(2) not in err, err)
+    check("hub: ... and unloads nothing (all three connections stay in charon)",
+          all("peer-" + wan(p) in lab.conns(0) for p in (1, 2, 3)), lab.conns(0))
+    print("     " + err.strip().replace("\n", "\n     "))
+
+    # -d -f peer3.conf takes out that peer alone.
+    rc, out, err = lab.ipsecctl(0, "-d", "-f", os.path.join(d, "peer3.conf"))
+    conns = lab.conns(0)
+    check("hub: -d -f peer3.conf removes only that peer",
+          rc == 0 and "peer-" + wan(3) not in conns and "peer-" + wan(1) in conns
+          and "peer-" + wan(2) in conns and lab.ping_until(0, 1, 10) and lab.ping_until(0, 2, 10),
+          (err, conns))
+
+    # The seed's cycle: -F takes all tunnels down, -f brings them back.
+    rc, out, err = lab.ipsecctl(0, "-F")
+    conns = lab.conns(0)
+    installed = lab.installed(0)
+    check("hub: -F takes every tunnel down (kernel flushed, ipsecctl's connections and their "
+          "SAs out of charon)", rc == 0 and not any(c.startswith("peer-") for c in conns)
+          and not installed, (err, conns, installed))
+    rc, out, err = lab.ipsecctl(0, "-f", main)
+    check("hub: -f after -F brings them back",
+          rc == 0 and lab.ping_until(0, 1, 20) and lab.ping_until(0, 2, 20), err)
+    rc, out, err = peer_online(lab, tmp, 3)
+    check("hub: peer 3 comes back and its tunnel comes up", rc == 0 and lab.ping_until(0, 3, 30),
+          err)
+    return main, d
+
+
+def edited_reload(lab, tmp, main, d):
+    """Drop peer 2 and peer 1's second network: exactly those leave the
+    kernel and charon; the rest is not touched at all."""
+    for p in (1, 2, 3):
+        lab.ping_until(0, p, 20)
+    # Peer 3 and the hub may both have started it: let the duplicate go.
+    settle(lab, (0,), lambda i: "peer-" + wan(3), 30)
+    before = uniqueids(lab, 0)
+    kept_children = {c.get("spi-in") for ike, c in lab.installed(0, "peer-" + wan(3))}
+    write_conf(d, "peer1.conf", seed_rule("active", 0, 1, PEERS[1][1]))
+    write_conf(d, "ipsec.conf", 'include "%s/peer1.conf"\ninclude "%s/peer3.conf"\n' % (d, d))
+    monitor = None
+    if ARGS.kernel == "netlink":
+        out = tempfile.TemporaryFile()
+        monitor = (subprocess.Popen(["ip", "netns", "exec", lab.gw[0], "ip", "xfrm", "monitor"],
+                                    stdout=out, stderr=subprocess.STDOUT), out)
+        time.sleep(0.5)
+    rc, _, err = lab.ipsecctl(0, "-f", main)
+    time.sleep(2)
+    events = ""
+    if monitor:
+        monitor[0].terminate()
+        monitor[0].wait(timeout=10)
+        monitor[1].seek(0)
+        events = monitor[1].read().decode()
+    conns = lab.conns(0)
+    check("edit: the dropped peer leaves charon", rc == 0 and "peer-" + wan(2) not in conns
+          and "peer-" + wan(1) in conns and "peer-" + wan(3) in conns, (err, conns))
+    remote = {ts for ike, c in lab.installed(0, "peer-" + wan(1)) for ts in c.get("remote-ts", [])}
+    check("edit: the dropped network's child SA is gone, the other network's stays",
+          "10.99.21.0/24" not in remote and lan(1) in remote, remote)
+    after = uniqueids(lab, 0)
+    check("edit: the unchanged peers keep their IKE SAs",
+          after.get("peer-" + wan(3)) == before.get("peer-" + wan(3))
+          and after.get("peer-" + wan(1)) == before.get("peer-" + wan(1)), (before, after))
+    check("edit: the unchanged peer's child SA is the same one",
+          kept_children and kept_children == {c.get("spi-in") for ike, c in
+                                               lab.installed(0, "peer-" + wan(3))})
+    if monitor:
+        check("edit: ip xfrm monitor sees nothing for the unchanged peer",
+              wan(3) not in events and lan(3).split("/")[0] not in events, events[:2000])
+        check("edit: ... and sees the dropped peer's SAs go", wan(2) in events, events[:2000])
+    check("edit: the dropped peer is unreachable, the others answer",
+          not lab.ping(0, 2, count=1) and lab.ping(0, 1) and lab.ping(0, 3))
+
+
+# --- 3. route-based: `interface sec1` over XFRM interfaces ---------------------------
+
+def route_based(lab, tmp):
+    fresh_daemons(lab, (0, 1))
+    confs = {}
+    for i in (0, 1):
+        confs[i] = write_conf(tmp, "sec%d.conf" % i,
+                              "ike dynamic interface sec1 peer %s psk \"routed\"\n" % wan(1 - i))
+    rc, _, err = lab.ipsecctl(0, "-f", confs[0])
+    check("route-based: without sec1, the error says so and gives the command",
+          rc == 1 and "no XFRM interface has if_id 1" in err
+          and "ip link add sec1 type xfrm dev wan if_id 1" in err, err)
+    lab.sh("ip", "link", "add", "sec1", "type", "xfrm", "dev", "wan", "if_id", "7", ns=lab.gw[0])
+    rc, _, err = lab.ipsecctl(0, "-f", confs[0])
+    check("route-based: sec1 with another if_id: the error names both",
+          rc == 1 and "if_id 7" in err and "means if_id 1" in err, err)
+    lab.sh("ip", "link", "del", "sec1", ns=lab.gw[0])
+    for i in (0, 1):
+        lab.sh("ip", "link", "add", "sec1", "type", "xfrm", "dev", "wan", "if_id", "1",
+               ns=lab.gw[i])
+        lab.sh("ip", "link", "set", "sec1", "up", ns=lab.gw[i])
+        lab.sh("ip", "route", "add", lan(1 - i), "dev", "sec1", ns=lab.gw[i])
+    rcs = [lab.ipsecctl(i, "-f", confs[i]) for i in (0, 1)]
+    check("route-based: both gateways load", all(r[0] == 0 for r in rcs), rcs)
+    up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+    check("route-based: LAN to LAN over sec1, ESP on the wire", up and encrypted(counts), counts)
+    stats = lab.sh("ip", "-s", "link", "show", "sec1", ns=lab.gw[0]).stdout.decode()
+    tx = re.search(r"TX:.*\n\s+(\d+)\s+(\d+)", stats)
+    check("route-based: the packets went through sec1", tx and int(tx.group(2)) > 0, stats)
+    for i in (0, 1):
+        lab.ipsecctl(i, "-d", "-f", confs[i])
+        lab.sh("ip", "link", "del", "sec1", ns=lab.gw[i])
+
+
+# --- 4. libreswan's pluto as the foreign peer ----------------------------------------
+
+def libreswan(lab, tmp):
+    pluto = shutil.which("pluto") or ("/usr/libexec/ipsec/pluto"
+                                      if os.path.exists("/usr/libexec/ipsec/pluto") else None)
+    if not pluto:
+        check("libreswan: pluto is available in this guest", False,
+              "no pluto: the guest overlay lacks libreswan")
+        return
+    fresh_daemons(lab, (0,))
+    lab.stop(1)
+    d = os.path.join(tmp, "pluto")
+    os.makedirs(os.path.join(d, "run"), exist_ok=True)
+    os.makedirs(os.path.join(d, "nss"), exist_ok=True)
+    with open(os.path.join(d, "ipsec.conf"), "w") as f:
+        f.write("""config setup
+    ikev1-policy=accept
+    protostack=xfrm
+    logfile=%s/pluto.log
+conn gw
+    authby=secret
+    ikev2=no
+    left=%s
+    leftsubnet=%s
+    right=%s
+    rightsubnet=%s
+    rightid=@%s
+    ike=aes256-sha2_256;modp2048
+    phase2alg=aes256-sha2_256;modp2048
+    ikelifetime=24h
+    salifetime=2h
+    auto=add
+""" % (d, wan(1), lan(1), wan(0), lan(0), ikelab.hostname(0)))
+    with open(os.path.join(d, "ipsec.secrets"), "w") as f:
+        f.write('%s %s : PSK "pluto secret"\n' % (wan(1), wan(0)))
+    lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
+    pluto_proc = subprocess.Popen(lab.in_gateway(1, [
+        "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
+        "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run"
+        % (d, pluto, d, d, d)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        conf = write_conf(tmp, "pluto-peer.conf", seed_rule("dynamic", 0, 1, "pluto secret"))
+        rc, _, err = lab.ipsecctl(0, "-f", conf)
+        check("libreswan: ipsecctl with charon loads against pluto", rc == 0, err)
+        lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
+        up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+        check("libreswan: IKEv1 main mode with pluto, LAN to LAN over ESP",
+              up and encrypted(counts), counts)
+        lab.ipsecctl(0, "-d", "-f", conf)
+    finally:
+        pluto_proc.kill()
+        pluto_proc.wait(timeout=10)
+
+
+def run(lab, tmp):
+    # IKE_SCENARIOS=a,b runs some only (while working on them).
+    only = set(filter(None, os.environ.get("IKE_SCENARIOS", "").split(",")))
+    wanted = lambda name: not only or name in only  # noqa: E731
+    if wanted("staggered"):
+        staggered(lab, tmp)
+    if wanted("together"):
+        together(lab, tmp)
+    if wanted("identities"):
+        identities_and_failures(lab, tmp)
+    if wanted("hub"):
+        main, d = hub(lab, tmp)
+        edited_reload(lab, tmp, main, d)
+    if ARGS.kernel == "netlink":
+        if wanted("routed"):
+            route_based(lab, tmp)
+        if wanted("libreswan"):
+            libreswan(lab, tmp)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ipsecctl", required=True)
+    ap.add_argument("--kernel", choices=("netlink", "libipsec"), default="libipsec")
+    ap.add_argument("--sniff", help="esp_sniff, to count ESP on the wire (kernel mode)")
+    ap.add_argument("--delay", type=int, default=20,
+                    help="seconds between the first gateway's load and the second's")
+    ARGS = ap.parse_args()
+    b = os.path.abspath(ARGS.ipsecctl)
+    if os.geteuid() != 0:
+        return skip("the IKE tier needs root (network namespaces, charon)")
+    if not ikelab.tool_present():
+        return skip("strongSwan's charon, ping or unshare is not installed (strongswan-charon "
+                    "strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins "
+                    "iputils-ping util-linux)")
+    tmp = tempfile.mkdtemp(prefix="ipsecctl-ike-")
+    os.chmod(tmp, 0o755)
+    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
+    lab = ikelab.Lab(tmp, b, gateways=4, kernel=ARGS.kernel)
+    try:
+        lab.net_up()
+        run(lab, tmp)
+    except Exception as e:  # a broken lab is a failure, reported as such
+        check("the lab ran to the end", False, repr(e))
+        for i in range(lab.n):
+            try:
+                with open(lab.log(i), errors="replace") as f:
+                    print("     --- charon gw%d (last lines)\n     " % i +
+                          "     ".join(f.readlines()[-25:]))
+            except OSError:
+                pass
+    finally:
+        lab.down()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

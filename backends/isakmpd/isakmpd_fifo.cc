@@ -44,12 +44,11 @@ bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const 
       continue;
     }
     text += commands.text;
-    if (action == Action::Add) {
-      const std::string name = compiler::ike_policy(rule).names.phase2;
-      names.insert(name);
+    const std::string name = compiler::ike_policy(rule).names.phase2;
+    names.insert(name);
+    if (action == Action::Add)
       now.add({OwnedKind::IsakmpdRule, name, digest_bytes(commands.text.data(), commands.text.size()),
                compiler::isakmpd_delete_commands(rule).text});
-    }
   }
   if (refused) {
     diag_.note("nothing was sent to isakmpd");

@@ -78,6 +78,31 @@ def main():
                       rc == 0 and err == "" and reader.data.decode() == commands_only(expected)
                       and reader.data, "rc %d %s\n%r" % (rc, err, reader.data[:300]))
 
+        # Reload is a sync: a rule that left the file is torn down with the
+        # commands recorded for it, before the file's own commands.
+        keep = "ike esp from 192.0.2.0/24 to 198.51.100.0/24 peer 198.51.100.1 psk \"k\"\n"
+        drop = "ike esp from 192.0.2.0/24 to 203.0.113.0/24 peer 203.0.113.1 psk \"d\"\n"
+        paths = {}
+        for name, text in (("sync.conf", keep + drop), ("keep.conf", keep), ("drop.conf", drop)):
+            paths[name] = os.path.join(tmp, name)
+            with open(paths[name], "w") as f:
+                f.write(text)
+            os.chmod(paths[name], 0o600)
+        reader = FifoReader(fifo)
+        reader.start()
+        run(b, ["-i", fifo, "-f", paths["sync.conf"]], tmp)
+        reader.join(10)
+        with open(paths["sync.conf"], "w") as f:
+            f.write(keep)
+        expected = commands_only(run(b, ["-dnv", "-f", paths["drop.conf"]], tmp)[1]) + \
+            commands_only(run(b, ["-nv", "-f", paths["keep.conf"]], tmp)[1])
+        reader = FifoReader(fifo)
+        reader.start()
+        rc, out, err = run(b, ["-i", fifo, "-f", paths["sync.conf"]], tmp)
+        reader.join(10)
+        check("edited reload: the dropped rule is torn down, then the file is sent",
+              rc == 0 and reader.data.decode() == expected, "rc %d %s\n%r" % (rc, err, reader.data[:400]))
+
         conf = os.path.join(tmp, "gateways", "gw1.conf")
         start = time.monotonic()
         rc, out, err = run(b, ["-i", fifo, "-f", conf], tmp)

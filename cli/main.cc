@@ -111,9 +111,10 @@ class Run {
     o.collapse = options_.collapse;
     auto kernel = session_.kernel_snapshot(o.flows, o.sas);
     if (!kernel) return false;
-    // On Linux the IKE SAs live in the daemon: `-s all` lists them too.
+    // On Linux the IKE SAs live in the daemon: `-s all` lists them too,
+    // and flows the daemon installed show its identities.
     std::optional<backends::IkeSnapshot> ike;
-    if (o.titles) ike = session_.ike_snapshot();
+    if (o.titles || o.flows) ike = session_.ike_snapshot();
     const std::string text =
         options_.json ? output::render_show_json(*kernel, ike ? &*ike : nullptr, o)
                       : output::render_show_text(*kernel, ike ? &*ike : nullptr, o, resolver_);

@@ -96,11 +96,9 @@ void kernel_state(JsonWriter& w, const KernelState& s, bool show_keys) {
   w.end_object();
 }
 
-void kernel_flows(JsonWriter& w, const std::vector<KernelPolicy>& policies) {
-  std::vector<FlowEntry> flows;
-  for (const auto& p : policies)
-    if (auto f = backends::flow_from_policy(p)) flows.push_back(std::move(*f));
-  std::stable_sort(flows.begin(), flows.end(), backends::flow_display_less);
+void kernel_flows(JsonWriter& w, const std::vector<KernelPolicy>& policies,
+                  const backends::IkeSnapshot* ike) {
+  const std::vector<FlowEntry> flows = backends::flows_from_policies(policies, ike);
   w.key("flows").begin_array();
   for (const auto& f : flows) {
     w.begin_object();
@@ -168,7 +166,7 @@ std::string render_show_json(const backends::KernelSnapshot& kernel,
                              const backends::IkeSnapshot* ike, const ShowOptions& o) {
   JsonWriter w;
   w.begin_object();
-  if (o.flows) kernel_flows(w, kernel.policies);
+  if (o.flows) kernel_flows(w, kernel.policies, ike);
   if (o.sas) {
     std::vector<const KernelState*> states;
     for (const auto& s : kernel.states) states.push_back(&s);
@@ -178,7 +176,7 @@ std::string render_show_json(const backends::KernelSnapshot& kernel,
     for (const KernelState* s : states) kernel_state(w, *s, o.show_keys);
     w.end_array();
   }
-  if (ike != nullptr) ike_sas(w, *ike);
+  if (ike != nullptr && o.titles) ike_sas(w, *ike);
   w.end_object();
   return w.take() + "\n";
 }

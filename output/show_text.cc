@@ -26,12 +26,9 @@ std::string without_newline(std::string text) {
   return text;
 }
 
-std::string render_flows(const std::vector<KernelPolicy>& policies, const ShowOptions& o,
-                         compiler::Resolver& resolver) {
-  std::vector<FlowEntry> flows;
-  for (const auto& p : policies)
-    if (auto flow = flow_from_policy(p)) flows.push_back(std::move(*flow));
-  std::stable_sort(flows.begin(), flows.end(), backends::flow_display_less);
+std::string render_flows(const std::vector<KernelPolicy>& policies, const backends::IkeSnapshot* ike,
+                         const ShowOptions& o, compiler::Resolver& resolver) {
+  const std::vector<FlowEntry> flows = backends::flows_from_policies(policies, ike);
   std::string text;
   if (o.titles) text += "FLOWS:\n";
   if (flows.empty() && o.titles) text += "No flows\n";
@@ -87,6 +84,9 @@ std::string render_ike(const backends::IkeSnapshot& ike) {
     if (!sa.integrity.empty()) text += "/" + sa.integrity;
     if (!sa.prf.empty()) text += "/" + sa.prf;
     if (!sa.dh_group.empty()) text += "/" + sa.dh_group;
+    if (!sa.local_id.empty() || !sa.remote_id.empty())
+      text += " srcid " + sa.local_id + " dstid " + sa.remote_id;
+    if (sa.state == "ESTABLISHED") text += " up " + std::to_string(sa.established) + "s";
     text += "\n";
     for (const auto& c : sa.children) {
       text += "\t" + c.name + " " + c.state + " " + c.mode + " " + c.protocol + " " +
@@ -94,7 +94,9 @@ std::string render_ike(const backends::IkeSnapshot& ike) {
       if (!c.integrity.empty()) text += "/" + c.integrity;
       if (!c.dh_group.empty()) text += "/" + c.dh_group;
       text += " spi in 0x" + c.spi_in + " out 0x" + c.spi_out + " lifetime " +
-              std::to_string(c.life_time) + "s\n";
+              std::to_string(c.life_time) + "s bytes in " + std::to_string(c.bytes_in) + " out " +
+              std::to_string(c.bytes_out) + " packets in " + std::to_string(c.packets_in) +
+              " out " + std::to_string(c.packets_out) + "\n";
       auto joined = [](const std::vector<std::string>& list) {
         std::string s;
         for (const auto& t : list) s += (s.empty() ? "" : ", ") + t;
@@ -112,9 +114,9 @@ std::string render_show_text(const backends::KernelSnapshot& kernel,
                              const backends::IkeSnapshot* ike, const ShowOptions& o,
                              compiler::Resolver& resolver) {
   std::string text;
-  if (o.flows) text += render_flows(kernel.policies, o, resolver);
+  if (o.flows) text += render_flows(kernel.policies, ike, o, resolver);
   if (o.sas) text += render_states(kernel.states, o);
-  if (ike != nullptr) text += render_ike(*ike);
+  if (ike != nullptr && o.titles) text += render_ike(*ike);
   return text;
 }
 

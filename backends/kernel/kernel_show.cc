@@ -1,5 +1,8 @@
 #include "backends/kernel/kernel_show.h"
 
+#include <map>
+#include <memory>
+
 #include <cstdio>
 #include <tuple>
 
@@ -82,6 +85,45 @@ bool flows_collapse(const FlowEntry& a, const FlowEntry& b) {
   return a.satype == b.satype && a.direction == b.direction && a.sport == b.sport &&
          a.dport == b.dport && a.proto == b.proto && a.local == b.local && a.peer == b.peer &&
          a.type == b.type && !a.srcid && !b.srcid && !a.dstid && !b.dstid;
+}
+
+namespace {
+
+// An IKE identity as OpenBSD prints a flow's: addresses with their prefix.
+std::shared_ptr<const compiler::Identity> flow_identity(const std::string& id) {
+  if (id.empty() || id == "%any") return nullptr;
+  auto identity = std::make_shared<compiler::Identity>();
+  identity->type = compiler::guess_id_type(id);
+  identity->text = id;
+  if (identity->type == compiler::IdType::Ipv4) identity->text += "/32";
+  if (identity->type == compiler::IdType::Ipv6) identity->text += "/128";
+  return identity;
+}
+
+}  // namespace
+
+std::vector<compiler::FlowEntry> flows_from_policies(const std::vector<KernelPolicy>& policies,
+                                                     const IkeSnapshot* ike) {
+  std::map<std::uint32_t, const IkeSa*> by_reqid;
+  if (ike != nullptr)
+    for (const IkeSa& sa : ike->sas)
+      for (const IkeChildSa& child : sa.children)
+        if (child.reqid != 0 && sa.state == "ESTABLISHED") by_reqid.emplace(child.reqid, &sa);
+  std::vector<compiler::FlowEntry> flows;
+  for (const KernelPolicy& p : policies) {
+    auto flow = flow_from_policy(p);
+    if (!flow) continue;
+    if (!by_reqid.empty() && !p.templates.empty()) {
+      auto it = by_reqid.find(p.templates.front().reqid);
+      if (it != by_reqid.end()) {
+        flow->srcid = flow_identity(it->second->local_id);
+        flow->dstid = flow_identity(it->second->remote_id);
+      }
+    }
+    flows.push_back(std::move(*flow));
+  }
+  std::stable_sort(flows.begin(), flows.end(), flow_display_less);
+  return flows;
 }
 
 }  // namespace ipsecctl::backends

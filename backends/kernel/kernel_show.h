@@ -7,14 +7,23 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/kernel/kernel_objects.h"
+#include "backends/snapshot.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
 
 namespace ipsecctl::backends {
 
 std::optional<compiler::FlowEntry> flow_from_policy(const KernelPolicy& policy);
+
+// Every policy that is a flow, as a flow, in display order. With the IKE
+// daemon's SAs, a flow that one of its child SAs installed (by request id)
+// also shows what the daemon knows and the kernel does not: the IKE
+// identities, as srcid and dstid (OpenBSD's kernel keeps them on the flow).
+std::vector<compiler::FlowEntry> flows_from_policies(const std::vector<KernelPolicy>& policies,
+                                                     const IkeSnapshot* ike);
 compiler::SaEntry sa_from_state(const KernelState& state);
 
 // Orders flows so that entries to the same peer sit together (and can be

@@ -98,6 +98,30 @@ std::vector<std::string> remove_connections(ViciClient& client, const std::set<s
   return failures;
 }
 
+// The higher address of a pair starts its tunnels only if, within a
+// moment, the peer has not begun an IKE SA with it: when both gateways are
+// loaded at once, only the lower one starts, and IKEv1 gets one IKE SA and
+// one pair of child SAs instead of two. The peer shows up in charon's list
+// at its first message (by address: its connection name comes later).
+void start_unless_peer_does(ViciClient& client,
+                            std::vector<std::pair<std::string, ViciClient::Request>> deferred) {
+  constexpr auto kMoment = std::chrono::milliseconds(3000);
+  const auto until = std::chrono::steady_clock::now() + kMoment;
+  while (!deferred.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::set<std::string> talking;
+    client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+                          [&](const ViciSection& event) {
+                            for (const ViciItem& sa : event)
+                              talking.insert(value_of(sa.section, "remote-host"));
+                          });
+    std::erase_if(deferred, [&](const auto& d) { return talking.count(d.first) != 0; });
+  }
+  std::vector<ViciClient::Request> starts;
+  for (auto& d : deferred) starts.push_back(std::move(d.second));
+  client.call_batch(starts);
+}
+
 // "name#N" -> N (1 without a suffix).
 unsigned generation_of(const std::string& id, const std::string& base) {
   if (id == base) return 1;
@@ -290,6 +314,7 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
     // changed ones start again with their new settings). Unchanged ones
     // are left exactly as charon has them.
     std::vector<ViciClient::Request> starts;
+    std::vector<std::pair<std::string, ViciClient::Request>> deferred;  // by peer
     for (const Pending& p : pending) {
       const ViciConnection& c = *p.connection;
       std::map<std::string, std::vector<std::uint8_t>> before, after;
@@ -321,11 +346,14 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
         if (!p.send_conn) continue;
         auto old = before.find(child.name);
         if (had && old != before.end() && old->second == after[child.name]) continue;
-        starts.push_back({"initiate", {value("child", child.name), value("ike", c.name),
-                                       value("timeout", "-1")}});
+        ViciClient::Request start{"initiate", {value("child", child.name), value("ike", c.name),
+                                               value("timeout", "-1")}};
+        if (c.defer_start) deferred.emplace_back(c.peer, std::move(start));
+        else starts.push_back(std::move(start));
       }
     }
     client.call_batch(starts);
+    start_unless_peer_does(client, std::move(deferred));
 
     if (scope.now != nullptr) {
       for (const Pending& p : pending) {

@@ -209,9 +209,10 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       // does, so both agree on the survivor.
       std::optional<compiler::IpAddress> me = g.local;
       if (!me && g.peer && source_for) me = source_for(*g.peer);
-      const bool lower = me && g.peer && me->family == g.peer->family &&
-                         address_less(*me, *g.peer);
+      const bool comparable = me && g.peer && me->family == g.peer->family;
+      const bool lower = comparable && address_less(*me, *g.peer);
       body.push_back(value("unique", lower ? "replace" : "no"));
+      g.connection.defer_start = comparable && !lower;
     }
     body.push_back(value("dpd_delay", g.dpd ? "5s" : "0s"));
     body.push_back(section("children", g.children));

@@ -34,9 +34,11 @@
 // none), an active rule without a peer, hmac-ripemd160 (strongSwan has no
 // such ESP integrity algorithm).
 //
-// Two gateways loaded at the same moment both initiate: the one with the
-// lower address keeps one IKE SA (unique = replace), the other keeps all
-// (unique = no), so exactly one pair of SAs survives.
+// Two gateways loaded at the same moment would both initiate and IKEv1
+// would keep two IKE SAs and two pairs of child SAs: the one with the
+// lower address starts at once, the other gives it a moment first (and
+// the lower one replaces duplicate IKE SAs that still happen, unique =
+// replace, while the other never does, so both agree on the survivor).
 #pragma once
 
 #include <cstdint>
@@ -75,6 +77,9 @@ struct ViciConnection {
   std::optional<ViciSecret> secret;
   std::vector<ViciChild> children;  // in rule order
   std::string peer;                 // remote address, "%any" when none
+  // The higher address of the pair: starts its tunnels only if the peer
+  // has not started them within a moment (see vici_backend.cc).
+  bool defer_start = false;
   SourceLocation origin;            // its first rule
 };
 

@@ -90,11 +90,32 @@ def log_size(lab, i):
         return 0
 
 
+def evidence(lab, sides, lines=25):
+    """charon's last words and the kernel's IPsec state, for a failed check."""
+    out = []
+    for i in sides:
+        try:
+            with open(lab.log(i), errors="replace") as f:
+                out.append("--- charon gw%d\n" % i + "".join(f.readlines()[-lines:]))
+        except OSError:
+            pass
+        for what in ("policy", "state"):
+            out.append("--- ip xfrm %s (gw%d)\n" % (what, i) +
+                       lab.sh("ip", "xfrm", what, ns=lab.gw[i], check_rc=False).stdout.decode())
+    return "\n".join(out)
+
+
 def fresh_daemons(lab, sides):
+    """Only these gateways' daemons run, each fresh, over an empty kernel
+    (and without routes a killed charon left behind)."""
+    for i in range(lab.n):
+        if i not in sides:
+            lab.stop(i)
     for i in sides:
         lab.stop(i)
-        for cmd in (["ip", "xfrm", "state", "flush"], ["ip", "xfrm", "policy", "flush"]):
-            lab.sh(*cmd, ns=lab.gw[i])
+        for cmd in (["ip", "xfrm", "state", "flush"], ["ip", "xfrm", "policy", "flush"],
+                    ["ip", "route", "flush", "table", "220"]):
+            lab.sh(*cmd, ns=lab.gw[i], check_rc=False)
         lab.start(i)
 
 
@@ -117,8 +138,13 @@ def staggered(lab, tmp):
               "%d s)" % (started, ARGS.delay), 1 <= started <= ARGS.delay / 5 + 2, started)
         rc2, _, err2 = lab.ipsecctl(second, "-f", confs[second])
         check("... gw%d loads %d s later and succeeds" % (second, ARGS.delay), rc2 == 0, err2)
+        deadline = time.monotonic() + 30
+        while not lab.installed(0) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        check("... the tunnel comes up by itself, before any traffic asks for it",
+              lab.installed(0), evidence(lab, (0, 1)))
         up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
-        check("... the tunnel comes up by itself: LAN to LAN ping", up)
+        check("... LAN to LAN ping through it", up)
         check("... ESP on the wire, no plaintext", encrypted(counts), counts)
         conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
         check("... one IKE SA and one child pair on each side (no duplicates)",
@@ -269,8 +295,18 @@ def hub(lab, tmp):
                           "10.99.21.1"], stdout=subprocess.DEVNULL).returncode == 0
           or lab.ping_until(0, 1, 1))
     rc, out, err = lab.ipsecctl(0, "-s", "all")
-    check("hub: -s all shows FLOWS, SAD and the IKE SAs with their identities",
-          rc == 0 and "IKE SAs:" in out and "peer-" + wan(3) in out, out + err)
+    check("hub: -s all shows FLOWS, SAD and the IKE SAs with identities and traffic",
+          rc == 0 and "IKE SAs:" in out and "peer-" + wan(3) in out
+          and "srcid gw0.example dstid gw2.example" in out
+          and re.search(r"bytes in [1-9]\d* out [1-9]", out), out + err)
+    if ARGS.kernel == "netlink":
+        # The daemon's flows carry its identities, as OpenBSD's kernel
+        # keeps them: addresses for the active peer, names for dynamic ones.
+        check("hub: charon's flows show srcid and dstid, as on OpenBSD",
+              "flow esp out from %s to %s peer %s srcid %s/32 dstid %s/32 type require"
+              % (lan(0), lan(1), wan(1), wan(0), wan(1)) in out
+              and "flow esp out from %s to %s peer %s srcid gw0.example dstid gw2.example "
+              "type require" % (lan(0), lan(2), wan(2)) in out, out)
     print("     " + out.strip().replace("\n", "\n     "))
 
     # One peer goes offline; the hub reloads: nothing else is touched.
@@ -359,9 +395,9 @@ def edited_reload(lab, tmp, main, d):
     check("edit: the unchanged peers keep their IKE SAs",
           after.get("peer-" + wan(3)) == before.get("peer-" + wan(3))
           and after.get("peer-" + wan(1)) == before.get("peer-" + wan(1)), (before, after))
+    now_children = {c.get("spi-in") for ike, c in lab.installed(0, "peer-" + wan(3))}
     check("edit: the unchanged peer's child SA is the same one",
-          kept_children and kept_children == {c.get("spi-in") for ike, c in
-                                               lab.installed(0, "peer-" + wan(3))})
+          kept_children and kept_children == now_children, (kept_children, now_children))
     if monitor:
         check("edit: ip xfrm monitor sees nothing for the unchanged peer",
               wan(3) not in events and lan(3).split("/")[0] not in events, events[:2000])
@@ -395,7 +431,8 @@ def route_based(lab, tmp):
     rcs = [lab.ipsecctl(i, "-f", confs[i]) for i in (0, 1)]
     check("route-based: both gateways load", all(r[0] == 0 for r in rcs), rcs)
     up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
-    check("route-based: LAN to LAN over sec1, ESP on the wire", up and encrypted(counts), counts)
+    check("route-based: LAN to LAN over sec1, ESP on the wire", up and encrypted(counts),
+          "%s\n%s" % (counts, evidence(lab, (0, 1))))
     stats = lab.sh("ip", "-s", "link", "show", "sec1", ns=lab.gw[0]).stdout.decode()
     tx = re.search(r"TX:.*\n\s+(\d+)\s+(\d+)", stats)
     check("route-based: the packets went through sec1", tx and int(tx.group(2)) > 0, stats)
@@ -438,7 +475,9 @@ conn gw
     auto=add
 """ % (d, wan(1), lan(1), wan(0), lan(0), ikelab.hostname(0)))
     with open(os.path.join(d, "ipsec.secrets"), "w") as f:
-        f.write('%s %s : PSK "pluto secret"\n' % (wan(1), wan(0)))
+        # pluto, the responder, looks the secret up by its own address and
+        # the identity the ipsecctl side will show: its host name.
+        f.write('%s @%s : PSK "pluto secret"\n' % (wan(1), ikelab.hostname(0)))
     lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
     pluto_proc = subprocess.Popen(lab.in_gateway(1, [
         "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
@@ -451,8 +490,15 @@ conn gw
         check("libreswan: ipsecctl with charon loads against pluto", rc == 0, err)
         lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
         up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+        pluto_log = ""
+        try:
+            with open(os.path.join(d, "pluto.log"), errors="replace") as f:
+                pluto_log = "".join(f.readlines()[-30:])
+        except OSError:
+            pass
         check("libreswan: IKEv1 main mode with pluto, LAN to LAN over ESP",
-              up and encrypted(counts), counts)
+              up and encrypted(counts), "%s\n--- pluto\n%s\n%s" % (counts, pluto_log,
+                                                                 evidence(lab, (0,))))
         lab.ipsecctl(0, "-d", "-f", conf)
     finally:
         pluto_proc.kill()

@@ -64,6 +64,7 @@ std::string escape(const std::string& text) {
 }
 
 std::optional<std::string> unescape(const std::string& word) {
+  if (word.find('%') == std::string::npos) return word;
   std::string out;
   for (std::size_t i = 0; i < word.size(); ++i) {
     if (word[i] != '%') {
@@ -220,7 +221,7 @@ std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::parse(const 
 }
 
 std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::read_file(
-    const std::string& path) const {
+    const std::string& path, std::string* raw) const {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
   std::string text;
@@ -235,11 +236,12 @@ std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::read_file(
   }
   auto record = parse(text);
   if (!record) diag_.note("ignoring " + path + ": not an ipsecctl ownership record");
+  if (raw != nullptr) *raw = std::move(text);
   return record;
 }
 
 OwnedEntries OwnershipStore::load(const std::string& source) const {
-  auto record = read_file(path_of(source));
+  auto record = read_file(path_of(source), &last_text_[source]);
   if (!record || record->first != source) return {};
   return std::move(record->second);
 }
@@ -290,6 +292,9 @@ bool OwnershipStore::save(const std::string& source, const OwnedEntries& entries
   const std::string path = path_of(source);
   const std::string temporary = path + ".new";
   const std::string text = serialize(source, entries);
+  // An unchanged reload rewrites nothing.
+  if (auto read = last_text_.find(source); read != last_text_.end() && read->second == text)
+    return true;
   UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   bool ok = static_cast<bool>(fd);
   std::size_t done = 0;

@@ -8,6 +8,7 @@
 // source, and each include belongs to the file that includes it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,10 +52,12 @@ class OwnershipStore {
  private:
   std::string path_of(const std::string& source) const;
   std::optional<std::pair<std::string, backends::OwnedEntries>> read_file(
-      const std::string& path) const;
+      const std::string& path, std::string* raw = nullptr) const;
 
   Diagnostics& diag_;
   std::string dir_;
+  // The text each source's record had when load() read it.
+  mutable std::map<std::string, std::string> last_text_;
 };
 
 }  // namespace ipsecctl::engine

@@ -100,26 +100,27 @@ bool Session::check_sec_interfaces(const compiler::Plan& plan) {
 }
 
 bool Session::apply(const compiler::Plan& plan, Action action, const std::string& source) {
-  OwnershipStore store(diag_);
-  const backends::OwnedEntries recorded = store.load(source);
-  if (plan.empty() && recorded.empty()) return true;
   const char* nothing = action == Action::Delete ? "nothing was removed" : "nothing was loaded";
   if (action == Action::Add && !check_sec_interfaces(plan)) return false;
   std::unique_ptr<backends::IkeBackend> ike;
-  if (!plan.ikes.empty() || !recorded.entries.empty()) {
-    ike = ike_daemon();
-    if (!ike && !plan.ikes.empty()) {
-      diag_.note("the file has ike rules but no IKE daemon was found: " +
-                 ike_daemons_looked_for() + "; " + nothing);
-      return false;
-    }
-  }
-  if (ike && action == Action::Add && options_.wait) ike->listen_before_apply();
   bool ok;
   {
     auto lock = LoadLock::acquire(diag_, options_.lock_patience);
     if (!lock) return false;
-    ok = apply_locked(plan, action, source, ike.get());
+    // Read under the lock: another run may have just rewritten them.
+    OwnershipStore store(diag_);
+    const backends::OwnedEntries previous = store.load(source);
+    if (plan.empty() && previous.empty()) return true;
+    if (!plan.ikes.empty() || !previous.entries.empty()) {
+      ike = ike_daemon();
+      if (!ike && !plan.ikes.empty()) {
+        diag_.note("the file has ike rules but no IKE daemon was found: " +
+                   ike_daemons_looked_for() + "; " + nothing);
+        return false;
+      }
+    }
+    if (ike && action == Action::Add && options_.wait) ike->listen_before_apply();
+    ok = apply_locked(plan, action, source, ike.get(), store, previous);
   }
   // Waiting holds no lock and changes nothing: a signal simply ends it.
   if (ok && ike && action == Action::Add && options_.wait)
@@ -128,10 +129,8 @@ bool Session::apply(const compiler::Plan& plan, Action action, const std::string
 }
 
 bool Session::apply_locked(const compiler::Plan& plan, Action action, const std::string& source,
-                           backends::IkeBackend* ike) {
-  OwnershipStore store(diag_);
-  // Read under the lock: another run may have just rewritten them.
-  const backends::OwnedEntries previous = store.load(source);
+                           backends::IkeBackend* ike, OwnershipStore& store,
+                           const backends::OwnedEntries& previous) {
   const backends::OwnedEntries others = store.others(source);
   backends::OwnedEntries now;
   const backends::SyncScope scope{&previous, &others, &now};

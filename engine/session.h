@@ -27,6 +27,7 @@
 #include "common/signals.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
+#include "engine/ownership_store.h"
 
 namespace ipsecctl::engine {
 
@@ -72,7 +73,8 @@ class Session {
   bool check_sec_interfaces(const compiler::Plan& plan);
   // The locked part of apply(): kernel, daemon, record.
   bool apply_locked(const compiler::Plan& plan, backends::Action action, const std::string& source,
-                    backends::IkeBackend* ike);
+                    backends::IkeBackend* ike, OwnershipStore& store,
+                    const backends::OwnedEntries& previous);
 
   SessionOptions options_;
   Diagnostics& diag_;

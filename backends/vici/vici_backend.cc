@@ -173,10 +173,11 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
       for (const auto& c : *connections) conns.insert(c.name);
       for (const auto& [name, e] : previous)
         (e->kind == OwnedKind::ViciConnection ? conns : keys).insert(name);
+      std::set<std::string> bases;
       for (const auto& c : *connections)
-        if (c.secret)
-          for (const std::string& id : secrets)
-            if (generation_of(id, c.secret->base_id) != 0) keys.insert(id);
+        if (c.secret) bases.insert(c.secret->base_id);
+      for (const std::string& id : secrets)
+        if (bases.count(id.substr(0, id.find('#'))) != 0) keys.insert(id);
       std::set<std::string> present;
       for (const auto& name : conns)
         if (loaded.count(name) != 0) present.insert(name);
@@ -200,6 +201,15 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
       std::string secret_id;  // empty: no secret, or charon has it already
       bool send_conn = false;
     };
+    // Secret ids by their base ("ipsecctl-peer-X" of "ipsecctl-peer-X#2"):
+    // the record's, with their digests, and charon's.
+    auto base_of = [](const std::string& id) { return id.substr(0, id.find('#')); };
+    std::map<std::string, std::vector<const OwnedEntry*>> recorded_secrets;
+    for (const auto& [name, e] : previous)
+      if (e->kind == OwnedKind::ViciSecret) recorded_secrets[base_of(name)].push_back(e);
+    std::map<std::string, std::vector<std::string>> charon_secrets;
+    for (const std::string& id : secrets) charon_secrets[base_of(id)].push_back(id);
+
     std::vector<Pending> pending;
     std::set<std::string> keep_secrets;
     for (const ViciConnection& c : *connections) {
@@ -212,14 +222,16 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
         // unchanged; otherwise the next generation.
         unsigned newest = 0;
         std::string reuse;
-        for (const auto& [name, e] : previous) {
-          if (e->kind != OwnedKind::ViciSecret) continue;
-          unsigned g = generation_of(name, c.secret->base_id);
-          if (g == 0) continue;
-          newest = std::max(newest, g);
-          if (e->digest == c.secret->digest && secrets.count(name) != 0) reuse = name;
-        }
-        for (const std::string& id : secrets) newest = std::max(newest, generation_of(id, c.secret->base_id));
+        if (auto r = recorded_secrets.find(c.secret->base_id); r != recorded_secrets.end())
+          for (const OwnedEntry* e : r->second) {
+            unsigned g = generation_of(e->key, c.secret->base_id);
+            if (g == 0) continue;
+            newest = std::max(newest, g);
+            if (e->digest == c.secret->digest && secrets.count(e->key) != 0) reuse = e->key;
+          }
+        if (auto h = charon_secrets.find(c.secret->base_id); h != charon_secrets.end())
+          for (const std::string& id : h->second)
+            newest = std::max(newest, generation_of(id, c.secret->base_id));
         if (!reuse.empty()) {
           keep_secrets.insert(reuse);
         } else {
@@ -360,12 +372,13 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
         const ViciConnection& c = *p.connection;
         scope.now->add({OwnedKind::ViciConnection, c.name, c.digest, to_hex(vici::encode(c.load_conn))});
       }
+      std::map<std::string, std::vector<std::string>> kept;  // by base
+      for (const std::string& id : keep_secrets) kept[base_of(id)].push_back(id);
       for (const Pending& p : pending)
-        if (p.connection->secret) {
-          for (const std::string& id : keep_secrets)
-            if (generation_of(id, p.connection->secret->base_id) != 0)
+        if (p.connection->secret)
+          if (auto k = kept.find(p.connection->secret->base_id); k != kept.end())
+            for (const std::string& id : k->second)
               scope.now->add({OwnedKind::ViciSecret, id, p.connection->secret->digest, {}});
-        }
     }
     return true;
   } catch (const ViciError& error) {

@@ -164,7 +164,13 @@ def together(lab, tmp):
     procs = {i: lab.ipsecctl_async(i, "-f", confs[i]) for i in (0, 1)}
     rcs = {i: procs[i].wait(timeout=60) for i in (0, 1)}
     check("both gateways loaded at the same moment: both succeed", rcs == {0: 0, 1: 0}, rcs)
-    check("... the tunnel comes up", lab.ping_until(0, 1, 20))
+    # No traffic yet: a packet that hits a trap policy while the first
+    # negotiation runs makes charon start a second quick mode of its own.
+    deadline = time.monotonic() + 30
+    while not lab.installed(0) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    check("... the tunnel comes up", lab.installed(0) and lab.ping_until(0, 1, 20),
+          evidence(lab, (0, 1)))
     conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
     check("... and settles on one IKE SA and one child pair per side",
           settle(lab, (0, 1), conn, 30),
@@ -303,10 +309,10 @@ def hub(lab, tmp):
         # The daemon's flows carry its identities, as OpenBSD's kernel
         # keeps them: addresses for the active peer, names for dynamic ones.
         check("hub: charon's flows show srcid and dstid, as on OpenBSD",
-              "flow esp out from %s to %s peer %s srcid %s/32 dstid %s/32 type require"
-              % (lan(0), lan(1), wan(1), wan(0), wan(1)) in out
-              and "flow esp out from %s to %s peer %s srcid gw0.example dstid gw2.example "
-              "type require" % (lan(0), lan(2), wan(2)) in out, out)
+              "flow esp out from %s to %s local %s peer %s srcid %s/32 dstid %s/32 type require"
+              % (lan(0), lan(1), wan(0), wan(1), wan(0), wan(1)) in out
+              and "flow esp out from %s to %s local %s peer %s srcid gw0.example dstid "
+              "gw2.example type require" % (lan(0), lan(2), wan(0), wan(2)) in out, out)
     print("     " + out.strip().replace("\n", "\n     "))
 
     # One peer goes offline; the hub reloads: nothing else is touched.
@@ -399,9 +405,20 @@ def edited_reload(lab, tmp, main, d):
     check("edit: the unchanged peer's child SA is the same one",
           kept_children and kept_children == now_children, (kept_children, now_children))
     if monitor:
-        check("edit: ip xfrm monitor sees nothing for the unchanged peer",
-              wan(3) not in events and lan(3).split("/")[0] not in events, events[:2000])
-        check("edit: ... and sees the dropped peer's SAs go", wan(2) in events, events[:2000])
+        # Changes only: the kernel's replay-timer notices ("Async event")
+        # are not changes.
+        blocks, current = [], []
+        for line in events.splitlines():
+            if line[:1] not in (" ", "\t") and current:
+                blocks.append("\n".join(current))
+                current = []
+            current.append(line)
+        if current:
+            blocks.append("\n".join(current))
+        changes = "\n".join(b for b in blocks if not b.startswith("Async event"))
+        check("edit: ip xfrm monitor sees no change for the unchanged peer",
+              wan(3) not in changes and lan(3).split("/")[0] not in changes, changes[:2000])
+        check("edit: ... and sees the dropped peer's SAs go", wan(2) in changes, changes[:2000])
     check("edit: the dropped peer is unreachable, the others answer",
           not lab.ping(0, 2, count=1) and lab.ping(0, 1) and lab.ping(0, 3))
 

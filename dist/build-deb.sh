@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the Debian package from the committed tree in a scratch copy,
+# Builds the Debian package from the source tree in a scratch copy,
 # then checks it: lintian (no errors), the unit with
 # `systemd-analyze verify` against the unpacked package, and that the
 # manual pages render. The .deb ends up in OUTDIR (default build-deb/).
@@ -10,7 +10,9 @@ out=$(mkdir -p "${1:-build-deb}" && cd "${1:-build-deb}" && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/ipsecctl"
-git ls-files -z | xargs -0 cp --parents -t "$scratch/ipsecctl"
+# The tree without build products (works without git, as in a fresh root).
+tar -cf - --exclude='./build*' --exclude=./.git --exclude=./.cache --exclude='__pycache__' . |
+  tar -xf - -C "$scratch/ipsecctl"
 (cd "$scratch/ipsecctl" && dpkg-buildpackage -b -us -uc -j"$(nproc)" > "$scratch/build.log" 2>&1) ||
   { tail -n 40 "$scratch/build.log"; exit 1; }
 deb=$(ls "$scratch"/ipsecctl_*.deb)

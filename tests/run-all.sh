@@ -3,8 +3,9 @@
 # builds with warnings as errors, runs the whole suite (unit, golden, cli,
 # conformance, netns, qemu, interop), then builds again with AddressSanitizer +
 # UBSan and runs everything but the qemu tier once more (the guest runs the
-# same backend code the netns tier already runs under the sanitizers), and
-# last runs each libFuzzer target for 30 seconds from its seed corpus.
+# same backend code the netns tier already runs under the sanitizers), runs
+# each libFuzzer target for 30 seconds from its seed corpus, and last builds
+# and checks the Debian package.
 #
 # The namespace, qemu and IKE tiers need root: as root they run directly;
 # as a sudo user the build and the unprivileged tests run as the caller and
@@ -22,7 +23,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 PACKAGES="g++ cmake make bison libgtest-dev python3 netbase iproute2 iputils-ping
           qemu-system-x86 strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-standard-plugins util-linux clang-14 libclang-rt-14-dev"
+          libstrongswan-standard-plugins util-linux clang-14 libclang-rt-14-dev
+          debhelper dpkg-dev lintian groff-base systemd"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -70,3 +72,7 @@ run_suite build-ci-asan qemu
 # Every parser of untrusted bytes under libFuzzer, briefly; the regression
 # inputs already ran above as ctest cases (fuzz_replay_*).
 sh fuzz/run-fuzzers.sh "${IPSECCTL_FUZZ_SECONDS:-30}"
+
+# The Debian package builds from the committed tree, lintian finds no
+# error, its unit verifies and its manual pages render.
+sh dist/build-deb.sh build-deb

@@ -110,9 +110,18 @@ std::string OwnershipStore::path_of(const std::string& source) const {
   return dir_ + "/" + file_name(source);
 }
 
-std::string OwnershipStore::serialize(const std::string& source, const OwnedEntries& entries) {
+void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries& entries,
+                                  const std::function<void(std::string_view)>& sink) {
+  // In pieces of about 64 KiB: a record of 300,000 policies is 17 MB of
+  // text that never needs to be in memory at once.
   std::string out;
-  out.reserve(64 + entries.kernel.size() * 58 + entries.entries.size() * 128);
+  out.reserve(1 << 16);
+  auto flush_if_full = [&] {
+    if (out.size() >= (1 << 16) - 256) {
+      sink(out);
+      out.clear();
+    }
+  };
   out += kHeader;
   out += "\nsource " + escape(source) + "\n";
   char line[96];
@@ -122,6 +131,7 @@ std::string OwnershipStore::serialize(const std::string& source, const OwnedEntr
                           static_cast<unsigned long long>(e.identity_lo),
                           static_cast<unsigned long long>(e.digest));
     out.append(line, static_cast<std::size_t>(n));
+    flush_if_full();
   }
   for (const OwnedEntry& e : entries.entries) {
     std::snprintf(line, sizeof line, "%016llx", static_cast<unsigned long long>(e.digest));
@@ -135,8 +145,18 @@ std::string OwnershipStore::serialize(const std::string& source, const OwnedEntr
       out += escape(e.payload);
     }
     out += '\n';
+    if (out.size() >= (1 << 16)) {
+      sink(out);
+      out.clear();
+    }
   }
-  return out;
+  if (!out.empty()) sink(out);
+}
+
+std::string OwnershipStore::serialize(const std::string& source, const OwnedEntries& entries) {
+  std::string text;
+  serialize_to(source, entries, [&text](std::string_view piece) { text += piece; });
+  return text;
 }
 
 namespace {
@@ -241,7 +261,9 @@ std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::read_file(
 }
 
 OwnedEntries OwnershipStore::load(const std::string& source) const {
-  auto record = read_file(path_of(source), &last_text_[source]);
+  std::string raw;
+  auto record = read_file(path_of(source), &raw);
+  last_digest_[source] = {backends::digest_bytes(raw.data(), raw.size()), raw.size()};
   if (!record || record->first != source) return {};
   return std::move(record->second);
 }
@@ -291,19 +313,28 @@ bool OwnershipStore::save(const std::string& source, const OwnedEntries& entries
   }
   const std::string path = path_of(source);
   const std::string temporary = path + ".new";
-  const std::string text = serialize(source, entries);
-  // An unchanged reload rewrites nothing.
-  if (auto read = last_text_.find(source); read != last_text_.end() && read->second == text)
+  // An unchanged reload rewrites nothing (the digest and size of what
+  // load() read against those of the new text, made twice, never kept).
+  std::uint64_t digest = 0xcbf29ce484222325ULL;
+  std::size_t size = 0;
+  serialize_to(source, entries, [&](std::string_view piece) {
+    digest = backends::digest_bytes(piece.data(), piece.size(), digest);
+    size += piece.size();
+  });
+  if (auto read = last_digest_.find(source);
+      read != last_digest_.end() && read->second == std::make_pair(digest, size))
     return true;
   UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   bool ok = static_cast<bool>(fd);
-  std::size_t done = 0;
-  while (ok && done < text.size()) {
-    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ok = false;
-    else done += static_cast<std::size_t>(n);
-  }
+  serialize_to(source, entries, [&](std::string_view piece) {
+    std::size_t done = 0;
+    while (ok && done < piece.size()) {
+      ssize_t n = ::write(fd.get(), piece.data() + done, piece.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ok = false;
+      else done += static_cast<std::size_t>(n);
+    }
+  });
   if (ok) ok = ::fsync(fd.get()) == 0;
   fd.reset();
   if (ok) ok = ::rename(temporary.c_str(), path.c_str()) == 0;

@@ -8,7 +8,10 @@
 // source, and each include belongs to the file that includes it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +48,9 @@ class OwnershipStore {
 
   // Text form, for the file and for tests.
   static std::string serialize(const std::string& source, const backends::OwnedEntries& entries);
+  // The same text, handed over in pieces.
+  static void serialize_to(const std::string& source, const backends::OwnedEntries& entries,
+                           const std::function<void(std::string_view)>& sink);
   // nullopt when the text is not a record.
   static std::optional<std::pair<std::string, backends::OwnedEntries>> parse(
       const std::string& text);
@@ -56,8 +62,8 @@ class OwnershipStore {
 
   Diagnostics& diag_;
   std::string dir_;
-  // The text each source's record had when load() read it.
-  mutable std::map<std::string, std::string> last_text_;
+  // Digest and size of each source's record when load() read it.
+  mutable std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_digest_;
 };
 
 }  // namespace ipsecctl::engine

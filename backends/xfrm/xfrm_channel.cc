@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "backends/xfrm/netlink_layout.h"
 #include "backends/xfrm/xfrm_codec.h"
@@ -75,9 +76,20 @@ ErrorAnswer read_error(const nlmsghdr& header) {
 
 }  // namespace
 
+// How many full batches may wait for the kernel: enough to keep it busy,
+// few enough that memory stays small.
+constexpr std::size_t kQueuedBatches = 4;
+
 XfrmChannel::XfrmChannel()
     : socket_(NetlinkSocket::open(NETLINK_XFRM)), receive_buffer_(256 * 1024) {
   batch_.reserve(kBatchBytes + 4096);
+}
+
+XfrmChannel::~XfrmChannel() {
+  try {
+    join_sender();
+  } catch (...) {  // a destructor reports nothing; send() would have
+  }
 }
 
 template <typename F>
@@ -133,11 +145,68 @@ void XfrmChannel::queue_state(ChangeKind kind, const KernelState& state, std::ui
 
 void XfrmChannel::transmit() {
   if (batch_.empty()) return;
-  socket_.send(batch_);
+  std::unique_lock lock(mutex_);
+  if (!sender_.joinable()) {
+    closing_ = false;
+    sender_ = std::thread([this] { sender_loop(); });
+  }
+  changed_.wait(lock, [this] { return full_.size() < kQueuedBatches || sender_error_; });
+  full_.push_back(std::move(batch_));
+  if (!spare_.empty()) {
+    batch_ = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    batch_ = {};
+    batch_.reserve(kBatchBytes + 4096);
+  }
   batch_.clear();
+  changed_.notify_all();
+}
+
+void XfrmChannel::write_batch(const std::vector<std::uint8_t>& batch) {
+  socket_.send(batch);
   // The kernel handled the whole write before sendto() returned; take its
   // answers now so they never pile up beyond the receive buffer.
   collect_answers(false);
+}
+
+void XfrmChannel::sender_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return !full_.empty() || closing_; });
+    if (full_.empty()) return;  // closing, and everything written
+    std::vector<std::uint8_t> batch = std::move(full_.front());
+    full_.pop_front();
+    lock.unlock();
+    try {
+      if (!sender_error_) write_batch(batch);
+    } catch (...) {
+      lock.lock();
+      sender_error_ = std::current_exception();
+      changed_.notify_all();
+      continue;
+    }
+    batch.clear();
+    lock.lock();
+    spare_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+}
+
+void XfrmChannel::join_sender() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    changed_.notify_all();
+  }
+  if (sender_.joinable()) sender_.join();
+  std::exception_ptr error;
+  {
+    std::lock_guard lock(mutex_);
+    error = std::exchange(sender_error_, nullptr);
+    full_.clear();
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void XfrmChannel::collect_answers(bool until_barrier) {
@@ -170,6 +239,7 @@ void XfrmChannel::collect_answers(bool until_barrier) {
 
 SendOutcome XfrmChannel::send() {
   transmit();
+  join_sender();
   // Any request that gets an answer works as a barrier: its answer comes
   // after those of everything sent before it.
   std::uint32_t flags = 0;

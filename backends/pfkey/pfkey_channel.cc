@@ -1,5 +1,7 @@
 #include "backends/pfkey/pfkey_channel.h"
 
+#include <algorithm>
+
 #include <linux/pfkeyv2.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -106,19 +108,50 @@ void PfkeyChannel::dump_states(const std::function<void(KernelState&&)>& each) {
   });
 }
 
+// af_key answers every change (an echo to all PF_KEY sockets, or an
+// error to the sender), in order: a window of changes is written before
+// their answers are read, instead of one round trip each. The answers
+// wait in the socket's 8 MiB receive buffer meanwhile.
+constexpr std::size_t kChangeWindow = 128;
+
+void PfkeyChannel::pipeline(const std::vector<std::uint8_t>& message, std::uint32_t tag) {
+  while (in_flight_.size() >= kChangeWindow) take_answer();
+  if (::send(fd_, message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
+    // A message af_key cannot even parse is refused by the write itself.
+    pending_.failures.push_back({tag, errno != 0 ? errno : EIO, {}});
+    return;
+  }
+  in_flight_.push_back(tag);
+}
+
+void PfkeyChannel::take_answer() {
+  for (;;) {
+    ssize_t n = read_message(fd_, buffer_, kAnswerTimeoutMs);
+    auto header = decode_header(buffer_.data(), static_cast<std::size_t>(n));
+    // Other sockets' broadcasts also arrive here; ours carry our pid.
+    if (!header || header->pid != pid_) continue;
+    auto it = std::find(in_flight_.begin(), in_flight_.end(), header->seq);
+    if (it == in_flight_.end()) continue;
+    if (header->error != 0) pending_.failures.push_back({header->seq, header->error, {}});
+    in_flight_.erase(it);
+    return;
+  }
+}
+
 void PfkeyChannel::queue_policy(ChangeKind kind, const KernelPolicy& policy, std::uint32_t tag) {
   std::vector<std::uint8_t> message;
   encode_policy_change(message, kind, policy, tag, pid_);
-  if (int error = exchange(message, tag)) pending_.failures.push_back({tag, error, {}});
+  pipeline(message, tag);
 }
 
 void PfkeyChannel::queue_state(ChangeKind kind, const KernelState& state, std::uint32_t tag) {
   std::vector<std::uint8_t> message;
   encode_state_change(message, kind, state, tag, pid_);
-  if (int error = exchange(message, tag)) pending_.failures.push_back({tag, error, {}});
+  pipeline(message, tag);
 }
 
 SendOutcome PfkeyChannel::send() {
+  while (!in_flight_.empty()) take_answer();
   SendOutcome outcome = std::move(pending_);
   pending_ = SendOutcome{};
   return outcome;

@@ -1,8 +1,10 @@
 // KernelChannel over a PF_KEY v2 socket (RFC 2367, with the KAME/Linux
-// SPD extensions). PF_KEY answers every message on its own, so changes
-// are sent one by one and each answer is read before the next is sent;
-// the sequence number is the change's tag.
+// SPD extensions). PF_KEY answers every message on its own, in order:
+// changes go out a window at a time and their answers are read as the
+// window moves; the sequence number is the change's tag.
 #pragma once
+
+#include <deque>
 
 #include "backends/kernel/kernel_channel.h"
 
@@ -30,6 +32,10 @@ class PfkeyChannel final : public KernelChannel {
  private:
   // Sends one message and returns the errno of the kernel's answer to it.
   int exchange(const std::vector<std::uint8_t>& message, std::uint32_t seq);
+  // Writes a change without waiting for its answer (a window at a time).
+  void pipeline(const std::vector<std::uint8_t>& message, std::uint32_t tag);
+  // Reads the answer to one change in flight.
+  void take_answer();
   template <typename F>
   void dump(std::uint8_t type, F&& each);
 
@@ -38,6 +44,7 @@ class PfkeyChannel final : public KernelChannel {
   std::uint32_t next_seq_ = 0x80000000U;  // above every change tag
   std::vector<std::uint8_t> buffer_;
   SendOutcome pending_;
+  std::deque<std::uint32_t> in_flight_;  // tags of changes whose answer is due
 };
 
 }  // namespace ipsecctl::backends::pfkey

@@ -1,19 +1,29 @@
 #!/bin/sh
-# Downloads (never installs) libreswan and the libraries it needs that
-# this machine lacks into CACHE/libreswan, for the qemu guest to unpack
-# into its own overlay root: on the machine itself libreswan would
-# replace strongSwan (the packages conflict).
+# Downloads (never installs) libreswan and every package it needs that
+# this machine does not have into CACHE/libreswan, for the qemu guest to
+# unpack into its own overlay root: on the machine itself libreswan would
+# replace strongSwan (the packages conflict). apt resolves the whole
+# dependency closure as if nothing were installed; what is installed here
+# (in any version) is then left out, so the guest keeps the host's own.
 # usage: fetch-libreswan.sh CACHE
 set -eu
-dir=$1/libreswan
+mkdir -p "$1"
+dir=$(cd "$1" && pwd)/libreswan
 [ -f "$dir/ready" ] && exit 0
 rm -rf "$dir"
-mkdir -p "$dir"
-cd "$dir"
-wanted=libreswan
-for dep in $(apt-cache depends libreswan | awk '$1 == "Depends:" && $2 !~ /^</ { print $2 }'); do
-  dpkg -s "$dep" >/dev/null 2>&1 || wanted="$wanted $dep"
+mkdir -p "$dir/archives/partial"
+: > "$dir/empty-status"
+apt-get install -y -qq --download-only --no-install-recommends \
+  -o Dir::State::status="$dir/empty-status" -o Dir::Cache::archives="$dir/archives" \
+  -o APT::Sandbox::User=root libreswan >/dev/null
+kept=""
+for deb in "$dir"/archives/*.deb; do
+  package=$(dpkg-deb -f "$deb" Package)
+  if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    continue
+  fi
+  mv "$deb" "$dir/"
+  kept="$kept $package"
 done
-# shellcheck disable=SC2086
-apt-get download -q -o APT::Sandbox::User=root $wanted >/dev/null
-echo "$wanted" > ready
+rm -rf "$dir/archives" "$dir/empty-status"
+echo "$kept" > "$dir/ready"

@@ -35,8 +35,10 @@ class OwnershipStore {
   backends::OwnedEntries others(const std::string& source) const;
   // Every source with a record.
   std::vector<std::string> sources() const;
-  // Every record, each file read once.
-  std::vector<std::pair<std::string, backends::OwnedEntries>> all() const;
+  // Every record, each file read once; `except` names a record file
+  // (not a source) to leave unread.
+  std::vector<std::pair<std::string, backends::OwnedEntries>> all(
+      const std::string& except = {}) const;
   // Replaces the record (an empty one is removed). False after a note:
   // the load itself stands, but the next reload of the file cannot know
   // what this one added.

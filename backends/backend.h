@@ -72,6 +72,19 @@ class KernelBackend : public Backend {
   // Takes back the last successful apply() (when a later part of the same
   // load failed). Returns false after reporting what could not be undone.
   virtual bool undo_last() = 0;
+
+  // Loading while the plan is still being compiled (adding only, a plan of
+  // flows: no SAs, bundles or ike rules). begin_streaming() reads what the
+  // kernel holds; stream_flow() is told of each flow as the compiler adds
+  // it to `plan` and may send it at once; finish_streaming() sends the
+  // rest and confirms everything, with apply()'s all-or-nothing outcome
+  // (if the plan gained SAs after all, it loads it with apply());
+  // abandon_streaming() takes back what went out (the compile failed).
+  // `scope` must stay valid until the end.
+  virtual bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) = 0;
+  virtual void stream_flow(std::uint32_t flow_index) = 0;
+  virtual bool finish_streaming() = 0;
+  virtual bool abandon_streaming() = 0;
 };
 
 }  // namespace ipsecctl::backends

@@ -82,7 +82,26 @@ class Run {
     request.printing_adds = print_rules && !options_.deleting;
     request.report_unused_macros = options_.verbose > 1;
     request.allow_static_aead = options_.allow_static_aead;
-    auto result = compiler::compile_config(request, resolver_, diagnostics_);
+    compiler::CompileResult result;
+    if (!options_.no_action && !options_.deleting &&
+        engine::Session::worth_streaming(request.path, request.defines)) {
+      auto compile = [&](compiler::RuleListener* streaming) {
+        compiler::ListenerPair both(request.listener, streaming);
+        compiler::CompileRequest streamed = request;
+        streamed.listener = &both;
+        compiler::compile_config(streamed, resolver_, diagnostics_, result);
+        return result.ok();
+      };
+      switch (session_.load_while_compiling(result.plan, compile,
+                                            engine::OwnershipStore::source_of(*options_.file))) {
+        case engine::Session::Streamed::Loaded: return true;
+        case engine::Session::Streamed::LoadFailed: return false;
+        case engine::Session::Streamed::CompileFailed: return compile_failed(result);
+        case engine::Session::Streamed::Compiled: return apply(result);
+        case engine::Session::Streamed::NotStarted: break;
+      }
+    }
+    compiler::compile_config(request, resolver_, diagnostics_, result);
     if (options_.json && options_.no_action) {
       output::PlanJsonOptions json;
       json.show_keys = options_.show_keys;
@@ -90,12 +109,18 @@ class Run {
       const std::string text = output::render_plan_json(result.plan, diagnostics_, json);
       std::fwrite(text.data(), 1, text.size(), stdout);
     }
-    if (result.fatal) return false;  // OpenBSD exits there and then
-    if (!result.ok()) {
-      diagnostics_.note("Syntax error in config file: ipsec rules not loaded");
-      return false;
-    }
+    if (!result.ok()) return compile_failed(result);
     if (options_.no_action) return true;
+    return apply(result);
+  }
+
+  bool compile_failed(const compiler::CompileResult& result) {
+    if (result.fatal) return false;  // OpenBSD exits there and then
+    diagnostics_.note("Syntax error in config file: ipsec rules not loaded");
+    return false;
+  }
+
+  bool apply(const compiler::CompileResult& result) {
     return session_.apply(result.plan,
                           options_.deleting ? backends::Action::Delete : backends::Action::Add,
                           engine::OwnershipStore::source_of(*options_.file));

@@ -103,6 +103,7 @@ std::string Diagnostics::first_line(const Diagnostic& d) const {
 }
 
 void Diagnostics::render(const Diagnostic& d) const {
+  if (sink_ == nullptr) return;  // counted, never shown
   if (style_ == DiagnosticStyle::OpenBsd) {
     std::fprintf(sink_, "%s\n", first_line(d).c_str());
     return;
@@ -181,7 +182,7 @@ void Diagnostics::source_line(std::uint32_t file, std::uint32_t line, std::strin
 
 void Diagnostics::flush() {
   while (rendered_ < records_.size()) render(records_[rendered_++]);
-  std::fflush(sink_);
+  if (sink_ != nullptr) std::fflush(sink_);
 }
 
 }  // namespace ipsecctl

@@ -58,6 +58,7 @@ enum class DiagnosticStyle : std::uint8_t {
 
 class Diagnostics {
  public:
+  // A null sink counts diagnostics and shows none.
   explicit Diagnostics(std::FILE* sink = stderr);
 
   void set_style(DiagnosticStyle style, bool color);

@@ -8,6 +8,12 @@ namespace ipsecctl::compiler {
 CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
                              Diagnostics& diagnostics) {
   CompileResult result;
+  compile_config(request, resolver, diagnostics, result);
+  return result;
+}
+
+void compile_config(const CompileRequest& request, Resolver& resolver, Diagnostics& diagnostics,
+                    CompileResult& result) {
   parser::MacroTable macros;
   for (const auto& d : request.defines) macros.define_from_command_line(d);
   RuleCompiler compiler(resolver, diagnostics, result.plan, request.listener);
@@ -26,7 +32,6 @@ CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
   }
   diagnostics.flush();
   result.errors = diagnostics.error_count();
-  return result;
 }
 
 }  // namespace ipsecctl::compiler

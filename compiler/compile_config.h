@@ -39,5 +39,9 @@ struct CompileResult {
 // through Diagnostics and returned in `fatal`.
 CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
                              Diagnostics& diagnostics);
+// The same into a result the caller holds (empty): its plan can be
+// watched while it grows (see RuleListener).
+void compile_config(const CompileRequest& request, Resolver& resolver, Diagnostics& diagnostics,
+                    CompileResult& into);
 
 }  // namespace ipsecctl::compiler

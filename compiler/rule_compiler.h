@@ -24,6 +24,24 @@ class RuleListener {
   virtual void rule_added(const Plan& plan, RuleRef rule) = 0;
 };
 
+// Two listeners told the same, in order; either may be null.
+class ListenerPair final : public RuleListener {
+ public:
+  ListenerPair(RuleListener* first, RuleListener* second) : first_(first), second_(second) {}
+  void macro_defined(const std::string& name, const std::string& value) override {
+    if (first_ != nullptr) first_->macro_defined(name, value);
+    if (second_ != nullptr) second_->macro_defined(name, value);
+  }
+  void rule_added(const Plan& plan, RuleRef rule) override {
+    if (first_ != nullptr) first_->rule_added(plan, rule);
+    if (second_ != nullptr) second_->rule_added(plan, rule);
+  }
+
+ private:
+  RuleListener* first_;
+  RuleListener* second_;
+};
+
 class RuleCompiler final : public parser::Semantics {
  public:
   RuleCompiler(Resolver& resolver, Diagnostics& diagnostics, Plan& plan,

@@ -2,7 +2,9 @@
 
 #include "backends/kernel/kernel_channel.h"
 #include "backends/host_routes.h"
+#include <sys/stat.h>
 #include "backends/xfrm/xfrm_interfaces.h"
+#include "compiler/syntax_check.h"
 #include "engine/load_lock.h"
 #include "engine/ownership_store.h"
 
@@ -165,6 +167,77 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
   if (action == Action::Delete) store.remove(source);
   else store.save(source, now);
   return interrupted(hold, true);
+}
+
+bool Session::worth_streaming(const std::string& path, const std::vector<std::string>& defines) {
+  // Standard input cannot be read twice; a small file gains nothing.
+  struct stat st {};
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  const compiler::SyntaxShape shape = compiler::check_syntax(path, defines, true);
+  return shape.clean && shape.ike_rules == 0 && shape.sa_rules == 0 &&
+         shape.flow_rules >= kStreamingFlows;
+}
+
+namespace {
+
+// Hands each flow the compiler adds to the kernel backend.
+class FlowStreamer final : public compiler::RuleListener {
+ public:
+  explicit FlowStreamer(backends::KernelBackend& kernel) : kernel_(kernel) {}
+  void macro_defined(const std::string&, const std::string&) override {}
+  void rule_added(const compiler::Plan&, compiler::RuleRef rule) override {
+    if (rule.kind == compiler::RuleKind::Flow) kernel_.stream_flow(rule.index);
+  }
+
+ private:
+  backends::KernelBackend& kernel_;
+};
+
+}  // namespace
+
+Session::Streamed Session::load_while_compiling(const compiler::Plan& plan,
+                                                const Compile& compile,
+                                                const std::string& source) {
+  auto lock = LoadLock::acquire(diag_, options_.lock_patience);
+  if (!lock) return Streamed::LoadFailed;
+  OwnershipStore store(diag_);
+  const backends::OwnedEntries previous = store.load(source);
+  // Streaming pays off when much is new. A reload mostly finds what is
+  // there already, and one that had a daemon part needs the daemon, which
+  // the ordinary way finds before the kernel is touched.
+  if (!previous.empty()) return Streamed::NotStarted;
+  const backends::OwnedEntries others = store.others(source);
+  backends::OwnedEntries now;
+  const backends::SyncScope scope{&previous, &others, &now};
+
+  SignalHold hold;
+  auto stop = [&hold] { return hold.pending().has_value(); };
+  kernel().set_stop_check(stop);
+  struct ClearStop {
+    backends::KernelBackend& kernel;
+    ~ClearStop() { kernel.set_stop_check({}); }
+  } clear_stop{kernel()};
+  if (!kernel().begin_streaming(plan, scope)) {
+    // Errors in the file come before the kernel's, as on the ordinary way.
+    if (!compile(nullptr)) return Streamed::CompileFailed;
+    interrupted(hold, false);
+    return Streamed::LoadFailed;
+  }
+  FlowStreamer streamer(kernel());
+  if (!compile(&streamer)) {
+    kernel().abandon_streaming();
+    interrupted(hold, false);
+    return Streamed::CompileFailed;
+  }
+  if (!plan.ikes.empty()) {
+    // The file gained ike rules after the first pass: the daemon comes
+    // first, so what went out is taken back and the plan loads with apply().
+    if (!kernel().abandon_streaming()) return Streamed::LoadFailed;
+    return Streamed::Compiled;
+  }
+  const bool ok = kernel().finish_streaming();
+  if (ok) store.save(source, now);
+  return interrupted(hold, ok) ? Streamed::Loaded : Streamed::LoadFailed;
 }
 
 bool Session::interrupted(const SignalHold& hold, bool ok) {

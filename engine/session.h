@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/backend.h"
 #include "backends/registry.h"
@@ -27,6 +28,7 @@
 #include "common/signals.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
+#include "compiler/rule_compiler.h"
 #include "engine/ownership_store.h"
 
 namespace ipsecctl::engine {
@@ -52,6 +54,26 @@ class Session {
   // as OwnershipStore::source_of gives it). Returns false after
   // reporting why.
   bool apply(const compiler::Plan& plan, backends::Action action, const std::string& source);
+  // -f of a large file of flows only, sent to the kernel while it is
+  // compiled (see worth_streaming). `compile` runs the compiler into
+  // `plan` with the listener it is given and says whether it succeeded.
+  enum class Streamed {
+    Loaded,
+    LoadFailed,     // reported; the kernel is as it was
+    CompileFailed,  // the compile reported errors; the kernel is as it was
+    NotStarted,     // nothing compiled: load the ordinary way
+    Compiled,       // compiled, nothing loaded: load the plan with apply()
+  };
+  using Compile = std::function<bool(compiler::RuleListener* streaming)>;
+  Streamed load_while_compiling(const compiler::Plan& plan, const Compile& compile,
+                                const std::string& source);
+  // Whether a -f of `path` should use load_while_compiling(): a readable
+  // regular file of at least kStreamingFlows flow rules, no SAs and no ike
+  // rules, free of syntax errors (a quick first pass that costs a fraction
+  // of a compile, so that a syntax error never touches the kernel).
+  static bool worth_streaming(const std::string& path, const std::vector<std::string>& defines);
+  static constexpr std::size_t kStreamingFlows = 1024;
+
   bool flush();
   std::optional<backends::KernelSnapshot> kernel_snapshot(bool policies, bool states);
   // The SAs of the IKE daemon that answers; nullopt when none does (not an error).

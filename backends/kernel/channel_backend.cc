@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "backends/kernel/kernel_show.h"
 #include "backends/kernel/lower_plan.h"
@@ -122,6 +123,12 @@ const std::uint64_t* stale_content(const StaleIndex& index, const Fingerprint& i
   return it != index.end() && it->first == id ? &it->second : nullptr;
 }
 
+// A selector of two single hosts: the kernel keeps such policies in a
+// hash table, where the order they arrive in costs nothing.
+bool host_to_host(const Selector& selector) {
+  return selector.src.full_length() && selector.dst.full_length();
+}
+
 }  // namespace
 
 // Everything one load decided, kept after success so that undo_last()
@@ -130,7 +137,8 @@ struct LoadTransaction {
   explicit LoadTransaction(const Plan& p) : plan(p), lowering(p) {}
   const Plan& plan;
   PlanLowering lowering;
-  std::vector<DesiredPolicy> desired;  // sorted by identity
+  // Sorted by identity (apply), or in the order the flows came (streaming).
+  std::vector<DesiredPolicy> desired;
   std::vector<KernelState> states;
   std::unordered_map<std::uint32_t, KernelPolicy> policy_originals;
   std::vector<std::optional<KernelState>> state_originals;
@@ -140,15 +148,29 @@ struct LoadTransaction {
   std::vector<KernelState> stale_states;
   std::vector<Change> changes;
 
+  // Streaming only (begin_streaming): what the kernel held, by identity
+  // with its content, sorted; the policies left for the end (wider
+  // selectors, updates); flows the kernel cannot express.
+  struct HeldPolicy {
+    Fingerprint id;
+    std::uint64_t content = 0;
+    bool stale_candidate = false;  // an earlier load of the file added it
+    friend bool operator<(const HeldPolicy& a, const HeldPolicy& b) { return a.id < b.id; }
+  };
+  std::vector<HeldPolicy> kernel_index;
+  std::vector<std::uint32_t> deferred;
+  std::vector<std::uint32_t> refused;
+  std::uint32_t streamed_flows = 0;
+  bool stopped = false;
+  const SyncScope* scope = nullptr;
+
   KernelPolicy policy_of(const Change& c) const {
     if (c.stale) return stale_policies[c.ref];
     if (c.original) {
       auto it = policy_originals.find(c.ref);
       if (it != policy_originals.end()) return it->second;
     }
-    std::array<KernelPolicy, 2> out;
-    lowering.lower_flow(plan.flows[desired[c.ref].flow], out);
-    return out[desired[c.ref].sub];
+    return lowering.lower_policy(plan.flows[desired[c.ref].flow], desired[c.ref].sub);
   }
   const KernelState& state_of(const Change& c) const {
     if (c.stale) return stale_states[c.ref];
@@ -156,6 +178,23 @@ struct LoadTransaction {
     return states[c.ref];
   }
 };
+
+namespace {
+
+// What the file owns after a successful load.
+void record(const LoadTransaction& t, OwnedEntries* now) {
+  if (now == nullptr) return;
+  now->kernel.reserve(now->kernel.size() + t.desired.size() + t.states.size());
+  for (const DesiredPolicy& d : t.desired)
+    if (d.presence != Presence::Duplicate)
+      now->add(OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content});
+  for (const KernelState& st : t.states) {
+    const Fingerprint id = state_identity(st);
+    now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});
+  }
+}
+
+}  // namespace
 
 ChannelBackend::ChannelBackend(std::unique_ptr<KernelChannel> channel, Diagnostics& diagnostics,
                                compiler::Resolver& resolver)
@@ -194,15 +233,20 @@ namespace {
 // of kernel work.
 constexpr std::uint32_t kStopCheckInterval = 1024;
 
-struct Sent {
+}  // namespace
+
+// What one send() of a list of changes came to.
+struct SentChanges {
   SendOutcome outcome;
   std::size_t count = 0;   // changes [0, count) reached the kernel
   bool stopped = false;    // a stop was asked for before the end
 };
 
-Sent send(KernelChannel& channel, const LoadTransaction& t, const std::vector<Change>& list,
+namespace {
+
+SentChanges send(KernelChannel& channel, const LoadTransaction& t, const std::vector<Change>& list,
           const std::function<bool()>& stop = {}) {
-  Sent sent;
+  SentChanges sent;
   for (std::uint32_t tag = 0; tag < list.size(); ++tag) {
     if (stop && tag % kStopCheckInterval == 0 && tag != 0 && stop()) {
       sent.stopped = true;
@@ -221,7 +265,7 @@ Sent send(KernelChannel& channel, const LoadTransaction& t, const std::vector<Ch
 
 // Which changes are in effect now. When the kernel's answers were lost,
 // every change sent counts (undoing one that did not take is harmless).
-std::vector<bool> in_effect(const std::vector<Change>& changes, const Sent& sent) {
+std::vector<bool> in_effect(const std::vector<Change>& changes, const SentChanges& sent) {
   std::vector<bool> effect(changes.size(), false);
   for (std::size_t i = 0; i < sent.count && i < changes.size(); ++i) effect[i] = true;
   if (!sent.outcome.answers_lost)
@@ -233,7 +277,7 @@ std::vector<bool> in_effect(const std::vector<Change>& changes, const Sent& sent
 bool undo(KernelChannel& channel, Diagnostics& diag, const LoadTransaction& t,
           const std::vector<bool>& took_effect) {
   std::vector<Change> undo = undo_of(t.changes, took_effect);
-  Sent undone_sent = send(channel, t, undo);
+  SentChanges undone_sent = send(channel, t, undo);
   const SendOutcome& undone = undone_sent.outcome;
   std::size_t left = 0;
   for (const ChangeFailure& failure : undone.failures)
@@ -413,72 +457,322 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
           changes.push_back({ChangeKind::DeleteState, i, true});
     }
     auto record_ownership = [&] {
-      if (scope.now == nullptr || !adding) return;
-      scope.now->kernel.reserve(scope.now->kernel.size() + desired.size() + states.size());
-      for (const DesiredPolicy& d : desired)
-        if (d.presence != Presence::Duplicate)
-          scope.now->add(OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content});
-      for (const KernelState& st : states) {
-        const Fingerprint id = state_identity(st);
-        scope.now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});
-      }
+      if (adding) record(t, scope.now);
     };
     if (changes.empty()) {
       record_ownership();
       return true;
     }
 
-    Sent sent = send(*channel_, t, changes, [this] { return should_stop(); });
-    const SendOutcome& outcome = sent.outcome;
-    bool failed = outcome.answers_lost || sent.stopped;
-    for (const ChangeFailure& failure : outcome.failures) {
-      if (failure.tag >= changes.size()) continue;
-      const Change& c = changes[failure.tag];
-      if (harmless(c.kind, failure.error)) continue;
-      failed = true;
-      std::string what;
-      SourceLocation origin;
-      if (c.stale) {
-        what = is_policy(c.kind) ? "a policy an earlier load of this file added (dir " +
-                                       std::string(dir_name(t.policy_of(c).dir)) + ")"
-                                 : "an SA an earlier load of this file added";
-        if (is_policy(c.kind)) {
-          if (auto flow = flow_from_policy(t.policy_of(c)))
-            what += ": " + without_newline(compiler::format_flow(*flow, resolver_));
-        } else {
-          what += ": " + without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
-        }
-      } else if (is_policy(c.kind)) {
-        const FlowEntry& flow = plan.flows[desired[c.ref].flow];
-        origin = flow.origin;
-        what = without_newline(compiler::format_flow(flow, resolver_)) + " (policy dir " +
-               dir_name(t.policy_of(c).dir) + ")";
-      } else {
-        origin = t.state_of(c).origin;
-        what = without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
-      }
-      std::string message = "kernel refused to " + std::string(verb(c.kind)) + " " + what +
-                            ": " + std::strerror(failure.error) + hint(c.kind, failure.error);
-      if (!failure.kernel_message.empty()) message += ": " + failure.kernel_message;
-      diag_.error_at(origin, message);
-    }
-    if (!failed) {
-      record_ownership();
-      last_ = std::move(transaction);
-      return true;
-    }
-    if (outcome.answers_lost)
-      diag_.note("the kernel's answers overflowed the socket; treating every change as suspect");
-    const std::vector<bool> effect = in_effect(changes, sent);
-    const auto done = static_cast<std::size_t>(std::count(effect.begin(), effect.end(), true));
-    const std::string what = sent.stopped ? std::string(adding ? "loading" : "removing") +
-                                                " was interrupted"
-                                          : std::string(adding ? "loading" : "removing") +
-                                                " failed";
-    if (undo(*channel_, diag_, t, effect))
-      diag_.note(what + "; the " + std::to_string(done) +
-                 " changes this run had made were undone and the kernel is as it was");
+    SentChanges sent = send(*channel_, t, changes, [this] { return should_stop(); });
+    if (!settle(t, sent, adding)) return false;
+    record_ownership();
+    last_ = std::move(transaction);
+    return true;
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
     return false;
+  }
+}
+
+bool ChannelBackend::settle(const LoadTransaction& t, const SentChanges& sent, bool adding) {
+  const std::vector<Change>& changes = t.changes;
+  const SendOutcome& outcome = sent.outcome;
+  bool failed = outcome.answers_lost || sent.stopped;
+  for (const ChangeFailure& failure : outcome.failures) {
+    if (failure.tag >= changes.size()) continue;
+    const Change& c = changes[failure.tag];
+    if (harmless(c.kind, failure.error)) continue;
+    failed = true;
+    std::string what;
+    SourceLocation origin;
+    if (c.stale) {
+      what = is_policy(c.kind) ? "a policy an earlier load of this file added (dir " +
+                                     std::string(dir_name(t.policy_of(c).dir)) + ")"
+                               : "an SA an earlier load of this file added";
+      if (is_policy(c.kind)) {
+        if (auto flow = flow_from_policy(t.policy_of(c)))
+          what += ": " + without_newline(compiler::format_flow(*flow, resolver_));
+      } else {
+        what += ": " + without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
+      }
+    } else if (is_policy(c.kind)) {
+      const FlowEntry& flow = t.plan.flows[t.desired[c.ref].flow];
+      origin = flow.origin;
+      what = without_newline(compiler::format_flow(flow, resolver_)) + " (policy dir " +
+             dir_name(t.policy_of(c).dir) + ")";
+    } else {
+      origin = t.state_of(c).origin;
+      what = without_newline(compiler::format_sa(sa_from_state(t.state_of(c)), false));
+    }
+    std::string message = "kernel refused to " + std::string(verb(c.kind)) + " " + what +
+                          ": " + std::strerror(failure.error) + hint(c.kind, failure.error);
+    if (!failure.kernel_message.empty()) message += ": " + failure.kernel_message;
+    diag_.error_at(origin, message);
+  }
+  if (!failed) return true;
+  if (outcome.answers_lost)
+    diag_.note("the kernel's answers overflowed the socket; treating every change as suspect");
+  const std::vector<bool> effect = in_effect(changes, sent);
+  const auto done = static_cast<std::size_t>(std::count(effect.begin(), effect.end(), true));
+  const std::string what = sent.stopped ? std::string(adding ? "loading" : "removing") +
+                                              " was interrupted"
+                                        : std::string(adding ? "loading" : "removing") +
+                                              " failed";
+  if (undo(*channel_, diag_, t, effect))
+    diag_.note(what + "; the " + std::to_string(done) +
+               " changes this run had made were undone and the kernel is as it was");
+  return false;
+}
+
+// --- loading while the plan is compiled -----------------------------------
+
+bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope) {
+  last_.reset();
+  stream_.reset();
+  auto transaction = std::make_unique<LoadTransaction>(plan);
+  LoadTransaction& t = *transaction;
+  t.scope = &scope;
+  try {
+    const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
+    const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);
+    // Identities and contents only: the kernel may hold 10^5 policies.
+    // Stale candidates are only marked: which of them the file still has
+    // is known at the end, and the policies themselves are fetched then.
+    channel_->dump_policies([&](KernelPolicy&& k) {
+      const Fingerprint id = policy_identity(k);
+      const std::uint64_t content = policy_content(k);
+      const std::uint64_t* owned = stale_content(stale_policy_ids, id);
+      t.kernel_index.push_back({id, content, owned != nullptr && *owned == content});
+    });
+    std::sort(t.kernel_index.begin(), t.kernel_index.end());
+    // The plan has no SAs (see KernelBackend::begin_streaming): only
+    // those an earlier load of the file added can be affected.
+    channel_->dump_states([&](KernelState&& k) {
+      const std::uint64_t* owned = stale_content(stale_state_ids, state_identity(k));
+      if (owned != nullptr && *owned == state_content(k)) t.stale_states.push_back(std::move(k));
+    });
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+  stream_ = std::move(transaction);
+  return true;
+}
+
+void ChannelBackend::stream_flow(std::uint32_t flow_index) {
+  if (!stream_ || stream_->stopped) return;
+  LoadTransaction& t = *stream_;
+  if (++t.streamed_flows % kStopCheckInterval == 0 && should_stop()) {
+    t.stopped = true;
+    return;
+  }
+  const FlowEntry& flow = t.plan.flows[flow_index];
+  if (t.lowering.check_flow(flow)) {
+    t.refused.push_back(flow_index);
+    return;
+  }
+  if (!t.refused.empty()) return;  // the load fails; nothing more goes out
+  std::array<KernelPolicy, 2> lowered;
+  const std::size_t n = t.lowering.lower_flow(flow, lowered);
+  for (std::size_t j = 0; j < n; ++j) {
+    channel_->normalize(lowered[j]);
+    DesiredPolicy d;
+    d.id = policy_identity(lowered[j]);
+    d.content = policy_content(lowered[j]);
+    d.flow = flow_index;
+    d.sub = static_cast<std::uint8_t>(j);
+    d.specificity = static_cast<std::uint16_t>(selector_specificity(lowered[j].selector));
+    auto held = std::lower_bound(
+        t.kernel_index.begin(), t.kernel_index.end(), d.id,
+        [](const auto& entry, const Fingerprint& id) { return entry.id < id; });
+    if (held != t.kernel_index.end() && held->id == d.id)
+      d.presence = held->content == d.content ? Presence::Same : Presence::Differs;
+    const auto k = static_cast<std::uint32_t>(t.desired.size());
+    t.desired.push_back(d);
+    if (d.presence == Presence::Absent && host_to_host(lowered[j].selector)) {
+      const auto tag = static_cast<std::uint32_t>(t.changes.size());
+      t.changes.push_back({ChangeKind::AddPolicy, k});
+      channel_->queue_policy(ChangeKind::AddPolicy, lowered[j], tag);
+    } else if (d.presence != Presence::Same) {
+      t.deferred.push_back(k);
+    }
+  }
+}
+
+bool ChannelBackend::abandon_streaming() {
+  auto transaction = std::move(stream_);
+  if (!transaction) return true;
+  try {
+    return take_back(*transaction, channel_->send());
+  } catch (const KernelError& error) {
+    diag_.note(error.what());
+    return false;
+  }
+}
+
+bool ChannelBackend::take_back(const LoadTransaction& t, const SendOutcome& outcome) {
+  if (t.changes.empty()) return true;
+  SentChanges sent;
+  sent.outcome = outcome;
+  sent.count = t.changes.size();
+  const std::vector<bool> effect = in_effect(t.changes, sent);
+  const auto done = static_cast<std::size_t>(std::count(effect.begin(), effect.end(), true));
+  if (!undo(*channel_, diag_, t, effect)) return false;
+  if (done != 0)
+    diag_.note("the " + std::to_string(done) +
+               " kernel changes sent while the file was being read were undone; the kernel "
+               "is as it was");
+  return true;
+}
+
+namespace {
+
+// A policy that went out twice because the file has it twice: the kernel
+// refused the second with EEXIST, which is no conflict. The second is
+// marked a duplicate and its refusal dropped.
+void forgive_own_duplicates(LoadTransaction& t, SendOutcome& outcome) {
+  std::vector<std::uint32_t> refused_adds;
+  for (const ChangeFailure& f : outcome.failures)
+    if (f.error == EEXIST && f.tag < t.changes.size() &&
+        t.changes[f.tag].kind == ChangeKind::AddPolicy && !t.changes[f.tag].stale)
+      refused_adds.push_back(t.changes[f.tag].ref);
+  if (refused_adds.empty()) return;
+  // Each refused one against the first with its identity.
+  std::unordered_map<std::uint32_t, bool> own;  // desired index -> a duplicate
+  std::vector<std::pair<Fingerprint, std::uint32_t>> by_id;
+  by_id.reserve(t.desired.size());
+  for (std::uint32_t k = 0; k < t.desired.size(); ++k) by_id.emplace_back(t.desired[k].id, k);
+  std::sort(by_id.begin(), by_id.end());
+  for (std::uint32_t k : refused_adds) {
+    auto first = std::lower_bound(by_id.begin(), by_id.end(), std::make_pair(t.desired[k].id, 0u));
+    own[k] = first != by_id.end() && first->first == t.desired[k].id && first->second < k;
+  }
+  std::erase_if(outcome.failures, [&](const ChangeFailure& f) {
+    if (f.error != EEXIST || f.tag >= t.changes.size()) return false;
+    const Change& c = t.changes[f.tag];
+    if (c.kind != ChangeKind::AddPolicy || c.stale) return false;
+    auto it = own.find(c.ref);
+    if (it == own.end() || !it->second) return false;
+    t.desired[c.ref].presence = Presence::Duplicate;
+    return true;
+  });
+}
+
+}  // namespace
+
+bool ChannelBackend::finish_streaming() {
+  auto transaction = std::move(stream_);
+  if (!transaction) return false;
+  LoadTransaction& t = *transaction;
+  const Plan& plan = t.plan;
+  try {
+    if (!plan.sas.empty() || !plan.bundles.empty()) {
+      // The file gained SAs after the first pass read it: flows may need
+      // their modes, so what went out is taken back and the whole plan
+      // loads the ordinary way.
+      if (!take_back(t, channel_->send())) return false;
+      return apply(plan, Action::Add, *t.scope);
+    }
+    if (!t.refused.empty()) {
+      for (std::uint32_t i : t.refused)
+        diag_.error_at(plan.flows[i].origin, *t.lowering.check_flow(plan.flows[i]));
+      diag_.note("the kernel cannot express these rules; nothing was loaded");
+      take_back(t, channel_->send());
+      return false;
+    }
+    if (t.stopped) {
+      SentChanges sent;
+      sent.outcome = channel_->send();
+      sent.count = t.changes.size();
+      sent.stopped = true;
+      settle(t, sent, true);
+      return false;
+    }
+    // A flow written twice is added once, the first time (see apply()).
+    // Waiting policies are told apart here; two that went out at once are
+    // told apart by the kernel, which refuses the second (see below).
+    std::sort(t.deferred.begin(), t.deferred.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return std::tie(t.desired[a].id, a) < std::tie(t.desired[b].id, b);
+    });
+    for (std::size_t i = 1; i < t.deferred.size(); ++i)
+      if (t.desired[t.deferred[i]].id == t.desired[t.deferred[i - 1]].id)
+        t.desired[t.deferred[i]].presence = Presence::Duplicate;
+    std::erase_if(t.deferred,
+                  [&](std::uint32_t k) { return t.desired[k].presence == Presence::Duplicate; });
+    // The kernel's own version of each policy this load updates (for
+    // undo) and of each an earlier load added that the file no longer
+    // has: read again, as only now is it known which they are.
+    std::vector<std::pair<Fingerprint, std::uint32_t>> updated;
+    for (std::uint32_t k : t.deferred)
+      if (t.desired[k].presence == Presence::Differs) updated.emplace_back(t.desired[k].id, k);
+    std::vector<Fingerprint> stale;
+    for (const auto& held : t.kernel_index)
+      if (held.stale_candidate) stale.push_back(held.id);
+    t.kernel_index = {};
+    if (!stale.empty()) {
+      std::vector<Fingerprint> wanted;
+      wanted.reserve(t.desired.size());
+      for (const DesiredPolicy& d : t.desired) wanted.push_back(d.id);
+      std::sort(wanted.begin(), wanted.end());
+      std::erase_if(stale, [&](const Fingerprint& id) {
+        return std::binary_search(wanted.begin(), wanted.end(), id);
+      });
+    }
+    if (!updated.empty() || !stale.empty()) {
+      std::sort(updated.begin(), updated.end());
+      channel_->dump_policies([&](KernelPolicy&& p) {
+        const Fingerprint id = policy_identity(p);
+        auto it = std::lower_bound(
+            updated.begin(), updated.end(), id,
+            [](const auto& entry, const Fingerprint& f) { return entry.first < f; });
+        if (it != updated.end() && it->first == id)
+          t.policy_originals.emplace(it->second, std::move(p));
+        else if (std::binary_search(stale.begin(), stale.end(), id))
+          t.stale_policies.push_back(std::move(p));
+      });
+    }
+    // Removed narrowest first.
+    std::stable_sort(t.stale_policies.begin(), t.stale_policies.end(),
+                     [](const KernelPolicy& a, const KernelPolicy& b) {
+                       return selector_specificity(a.selector) > selector_specificity(b.selector);
+                     });
+    const std::size_t first = t.changes.size();
+    for (std::uint32_t k = 0; k < t.stale_policies.size(); ++k)
+      t.changes.push_back({ChangeKind::DeletePolicy, k, true, true});
+    for (std::uint32_t i = 0; i < t.stale_states.size(); ++i)
+      t.changes.push_back({ChangeKind::DeleteState, i, true, true});
+    // Wider selectors and updates, widest first as apply() sends them.
+    std::sort(t.deferred.begin(), t.deferred.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const DesiredPolicy& x = t.desired[a];
+      const DesiredPolicy& y = t.desired[b];
+      if (x.specificity != y.specificity) return x.specificity < y.specificity;
+      return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
+    });
+    for (std::uint32_t k : t.deferred)
+      t.changes.push_back({t.desired[k].presence == Presence::Differs ? ChangeKind::UpdatePolicy
+                                                                      : ChangeKind::AddPolicy,
+                           k});
+    SentChanges sent;
+    sent.count = first;
+    for (std::size_t tag = first; tag < t.changes.size(); ++tag) {
+      if ((tag - first) % kStopCheckInterval == 0 && tag != first && should_stop()) {
+        sent.stopped = true;
+        break;
+      }
+      const Change& c = t.changes[tag];
+      if (is_policy(c.kind))
+        channel_->queue_policy(c.kind, t.policy_of(c), static_cast<std::uint32_t>(tag));
+      else
+        channel_->queue_state(c.kind, t.state_of(c), static_cast<std::uint32_t>(tag));
+      sent.count = tag + 1;
+    }
+    sent.outcome = channel_->send();
+    forgive_own_duplicates(t, sent.outcome);
+    if (!settle(t, sent, true)) return false;
+    record(t, t.scope->now);
+    last_ = std::move(transaction);
+    return true;
   } catch (const KernelError& error) {
     diag_.note(error.what());
     return false;

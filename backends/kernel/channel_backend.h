@@ -14,6 +14,13 @@
 //      what makes the kernel's inexact-policy lists slow);
 //   4. when the kernel refuses anything, every change of this run is
 //      undone in reverse order, so the kernel ends as it began.
+// Streaming (a large file of flows only, see engine/session): the kernel
+// is dumped first, and each flow is lowered and compared as the compiler
+// adds it; new policies between two single hosts go out at once (their
+// order does not matter to the kernel), everything else waits for the
+// end, where it goes out in the order above. A failure at any point takes
+// back what went out.
+//
 // Deleting (-d) removes the entries the file would add, with the same
 // all-or-nothing rule.
 //
@@ -32,6 +39,7 @@
 namespace ipsecctl::backends {
 
 struct LoadTransaction;  // what one load decided (channel_backend.cc)
+struct SentChanges;      // what one send of it came to
 
 class ChannelBackend final : public KernelBackend {
  public:
@@ -46,13 +54,23 @@ class ChannelBackend final : public KernelBackend {
   bool watch(const std::function<bool(const MonitorEvent&)>& each) override;
   std::string wire_name() const override { return channel_->name(); }
   bool undo_last() override;
+  bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) override;
+  void stream_flow(std::uint32_t flow_index) override;
+  bool finish_streaming() override;
+  bool abandon_streaming() override;
 
  private:
+  // Reports what the kernel refused; when anything failed (or a stop
+  // came), undoes what took effect. True when everything took.
+  bool settle(const LoadTransaction& t, const SentChanges& sent, bool adding);
+  // Undoes every change of `t` that took effect.
+  bool take_back(const LoadTransaction& t, const SendOutcome& outcome);
 
   std::unique_ptr<KernelChannel> channel_;
   Diagnostics& diag_;
   compiler::Resolver& resolver_;
-  std::unique_ptr<LoadTransaction> last_;  // the last successful apply()
+  std::unique_ptr<LoadTransaction> last_;    // the last successful apply()
+  std::unique_ptr<LoadTransaction> stream_;  // between begin_ and finish_streaming()
 };
 
 }  // namespace ipsecctl::backends

@@ -97,8 +97,19 @@ TunnelMode PlanLowering::mode_for(const FlowEntry& flow, const IpAddress& peer) 
 
 std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
                                      std::array<KernelPolicy, 2>& out) const {
-  KernelPolicy& p = out[0];
-  p = KernelPolicy{};
+  out[0] = lower_policy(flow, 0);
+  const KernelPolicy& p = out[0];
+  const bool tunnel = !p.templates.empty() && p.templates[0].mode == TunnelMode::Tunnel;
+  if (p.dir == PolicyDir::In && (tunnel || p.templates.empty())) {
+    out[1] = p;
+    out[1].dir = PolicyDir::Fwd;
+    return 2;
+  }
+  return 1;
+}
+
+KernelPolicy PlanLowering::lower_policy(const FlowEntry& flow, std::uint8_t sub) const {
+  KernelPolicy p;
   p.selector.src = compiler::network_of(flow.src);
   p.selector.dst = compiler::network_of(flow.dst);
   p.selector.proto = flow.proto;
@@ -108,7 +119,6 @@ std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
   p.priority = kPriorityBase - selector_specificity(p.selector);
   p.origin = flow.origin;
   p.nr = flow.nr;
-  bool tunnel = false;
   switch (flow.type) {
     case FlowType::Deny:
       p.block = true;
@@ -133,17 +143,13 @@ std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
       // but they are kept so that `-s flow` shows the rule's peer.
       t.src = flow.direction == Direction::Out ? local : peer;
       t.dst = flow.direction == Direction::Out ? peer : local;
-      tunnel = t.mode == TunnelMode::Tunnel;
       p.templates.push_back(t);
       break;
     }
   }
-  if (p.dir == PolicyDir::In && (tunnel || p.templates.empty())) {
-    out[1] = p;
-    out[1].dir = PolicyDir::Fwd;
-    return 2;
-  }
-  return 1;
+  // The second policy of an inbound flow is its forward twin.
+  if (sub == 1) p.dir = PolicyDir::Fwd;
+  return p;
 }
 
 KernelState PlanLowering::lower_sa(const SaEntry& sa) const {

@@ -67,6 +67,8 @@ class PlanLowering {
   // The policies for one (checked) flow: 1 or 2. Returns the count.
   std::size_t lower_flow(const compiler::FlowEntry& flow,
                          std::array<KernelPolicy, 2>& out) const;
+  // One of them: `sub` as lower_flow() numbers them.
+  KernelPolicy lower_policy(const compiler::FlowEntry& flow, std::uint8_t sub) const;
   KernelState lower_sa(const compiler::SaEntry& sa) const;
 
  private:

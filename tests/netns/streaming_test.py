@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Loading while compiling, against the real kernel in namespaces of our own.
+
+A file of at least 1,024 flow rules (and nothing else) is sent to the
+kernel while the compiler is still reading it. These checks hold it to the
+ordinary path: the same file read from standard input (which is never
+streamed) must leave the very same kernel; a syntax error anywhere must
+touch nothing; an error of meaning found late must take back what already
+went out; a flow written twice goes in once; a reload of the loaded file
+stays silent, and -d -f removes all of it.
+
+Needs root. Prints 'N passed, M failed' last; every namespace and process
+it made is removed on the way out.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, skip, summary  # noqa: E402
+import netns_test as nt  # noqa: E402
+
+PEER = "192.0.2.1"
+
+
+def many_flows(count):
+    """Host-to-host tunnel flows, then the shapes that wait for the end."""
+    lines = []
+    for i in range(count):
+        lines.append("flow esp from 10.1.%d.%d to 10.2.%d.%d peer %s\n"
+                     % (i >> 8, i & 255, i >> 8, i & 255, PEER))
+    # Subnets (kept for the end, widest first), ports, bypass and deny.
+    for i in range(20):
+        lines.append("flow esp from 10.3.%d.0/24 to 10.4.0.0/16 peer %s\n" % (i, PEER))
+    lines.append("flow esp from 10.5.0.0/16 to 10.6.0.0/16 peer %s\n" % PEER)
+    lines.append("flow esp proto tcp from 10.7.0.1 port 22 to 10.7.0.2 peer %s\n" % PEER)
+    lines.append("flow esp from 10.8.0.0/24 to 10.8.1.0/24 type bypass\n")
+    lines.append("flow esp from 10.8.2.0/24 to 10.8.3.0/24 type deny\n")
+    # Written twice: a host flow and a subnet flow.
+    lines.append(lines[7])
+    lines.append(lines[count + 3])
+    return "".join(lines)
+
+
+def load(b, ns, path, stdin_text=None):
+    cmd = ["ip", "netns", "exec", ns, b, "-f", path]
+    proc = subprocess.run(cmd, input=(stdin_text or "").encode(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=300)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def foreign_policy(ns):
+    """Another program's version of one of the file's policies (another
+    priority and peer): the load updates it."""
+    nt.sh("ip", "xfrm", "policy", "add", "src", "10.1.0.5/32", "dst", "10.2.0.5/32", "dir",
+          "out", "priority", "77", "tmpl", "src", "0.0.0.0", "dst", "192.0.2.99", "proto", "esp",
+          "mode", "tunnel", ns=ns)
+
+
+def run_checks(b, tmp):
+    text = many_flows(1500)
+    conf = nt.write_private(tmp, "many.conf", text)
+
+    # The same file both ways, each into a namespace that starts alike.
+    plain, streamed = nt.new_namespace("plain"), nt.new_namespace("stream")
+    foreign_policy(plain)
+    foreign_policy(streamed)
+    rc1, _, err1 = load(b, plain, "-", stdin_text=text)
+    rc2, _, err2 = load(b, streamed, conf)
+    same = sorted(nt.policy_blocks(plain)) == sorted(nt.policy_blocks(streamed))
+    check("a file of 1,500 flows loads while compiled, exit 0 and silent",
+          rc1 == 0 and rc2 == 0 and err2 == "", "stdin: %d %s; file: %d %s" % (rc1, err1, rc2, err2))
+    check("... and leaves the kernel exactly as the ordinary path does (updates, duplicates, "
+          "bypass, deny, subnets, ports)", same and len(nt.policy_blocks(streamed)) == 3 * (1500 + 24),
+          "%d and %d policies" % (len(nt.policy_blocks(plain)), len(nt.policy_blocks(streamed))))
+    mon = nt.Monitor(streamed)
+    rc, _, err = load(b, streamed, conf)
+    events = mon.stop()
+    check("reloading the streamed file sends nothing", rc == 0 and events.strip() == "",
+          err + events[:500])
+    rc, _, err = nt.sh(b, "-d", "-f", conf, ns=streamed, check_rc=False)
+    left = nt.policy_blocks(streamed)
+    check("-d -f removes everything the streamed load put in place",
+          rc == 0 and len(left) == 0, err + "\n".join(left[:5]))
+
+    # A syntax error on the last line: the kernel never hears of the file.
+    ns = nt.new_namespace("syntax")
+    broken = nt.write_private(tmp, "broken.conf", text + "flow esp from 10.9.9.9 to\n")
+    mon = nt.Monitor(ns)
+    rc, _, err = load(b, ns, broken)
+    events = mon.stop()
+    last = len(text.splitlines()) + 1
+    check("a syntax error on the last line touches nothing (no kernel event at all)",
+          rc == 1 and events.strip() == "" and nt.policy_blocks(ns) == [], events[:300])
+    check("... and is reported as on the ordinary path",
+          "broken.conf: %d: syntax error" % last in err
+          and "ipsec rules not loaded" in err, err)
+
+    # An error of meaning on the last line: what went out comes back.
+    ns = nt.new_namespace("meaning")
+    foreign_policy(ns)
+    before = sorted(nt.policy_blocks(ns))
+    bad = nt.write_private(tmp, "bad.conf",
+                           text + "flow esp from 10.9.9.9 to 10.9.9.300 peer %s\n" % PEER)
+    mon = nt.Monitor(ns)
+    rc, _, err = load(b, ns, bad)
+    events = mon.stop()
+    check("a bad address on the last line: exit 1, the kernel as it was",
+          rc == 1 and sorted(nt.policy_blocks(ns)) == before, err)
+    # (ip xfrm monitor's last lines may die in its buffer; the first ones
+    # and ipsecctl's own count say enough.)
+    undone = re.search(r"the (\d+) kernel changes sent while the file was being read were "
+                       r"undone; the kernel is as it was", err)
+    check("... although policies had gone out (the file was streamed) and were taken back",
+          "10.1.0.1/32" in events and undone is not None and int(undone.group(1)) > 0,
+          err + events[:300])
+    check("... with OpenBSD's messages for the line",
+          "bad.conf: %d: could not parse host specification" % last in err
+          and "ipsec rules not loaded" in err, err)
+
+    # A flow the Linux kernel cannot express, late in the file.
+    ns = nt.new_namespace("refused")
+    acquire = nt.write_private(
+        tmp, "acquire.conf", text + "flow esp from 10.9.9.9 to 10.9.9.3 peer %s type acquire\n" % PEER)
+    rc, _, err = load(b, ns, acquire)
+    check("a late flow the kernel cannot express: exit 1, nothing left, the line named",
+          rc == 1 and nt.policy_blocks(ns) == []
+          and "acquire.conf: %d: flow type acquire has no Linux XFRM equivalent" % last in err,
+          err)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ipsecctl", required=True)
+    b = os.path.abspath(ap.parse_args().ipsecctl)
+    if os.geteuid() != 0:
+        return skip("the netns tier needs root to create network namespaces")
+    if shutil.which("ip") is None:
+        return skip("iproute2 (ip) is not installed")
+    tmp = tempfile.mkdtemp(prefix="ipsecctl-stream-")
+    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
+    os.chmod(tmp, 0o755)
+    try:
+        run_checks(b, tmp)
+    finally:
+        for p in nt.processes:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for ns in nt.namespaces:
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

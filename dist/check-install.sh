@@ -10,7 +10,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  g++ cmake make bison debhelper dpkg-dev lintian groff-base systemd man-db >/dev/null
+  build-essential g++ cmake make bison debhelper dpkg-dev lintian groff-base systemd man-db >/dev/null
 sh dist/build-deb.sh build-deb
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   ./build-deb/ipsecctl_*.deb >/dev/null

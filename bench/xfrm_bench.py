@@ -83,6 +83,9 @@ def flush():
     """An empty SPD and no record of an earlier load: each load is a first one."""
     subprocess.run(["ip", "netns", "exec", NS, "ip", "xfrm", "policy", "flush"], check=True)
     shutil.rmtree(os.environ["IPSECCTL_STATE_DIR"], ignore_errors=True)
+    # The kernel frees flushed policies after an RCU grace period, in the
+    # background: let that finish before the next contender is timed.
+    time.sleep(2)
 
 
 def count_policies():

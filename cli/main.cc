@@ -84,7 +84,8 @@ class Run {
     request.allow_static_aead = options_.allow_static_aead;
     compiler::CompileResult result;
     if (!options_.no_action && !options_.deleting &&
-        engine::Session::worth_streaming(request.path, request.defines)) {
+        session_.worth_streaming(request.path, request.defines,
+                                 engine::OwnershipStore::source_of(*options_.file))) {
       auto compile = [&](compiler::RuleListener* streaming) {
         compiler::ListenerPair both(request.listener, streaming);
         compiler::CompileRequest streamed = request;

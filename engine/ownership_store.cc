@@ -276,6 +276,11 @@ std::optional<std::pair<std::string, OwnedEntries>> OwnershipStore::read_file(
   return record;
 }
 
+bool OwnershipStore::has_record(const std::string& source) const {
+  struct stat st {};
+  return ::stat(path_of(source).c_str(), &st) == 0;
+}
+
 OwnedEntries OwnershipStore::load(const std::string& source) const {
   std::string raw;
   auto record = read_file(path_of(source), &raw);

@@ -31,6 +31,8 @@ class OwnershipStore {
 
   // The record of one source; empty when there is none.
   backends::OwnedEntries load(const std::string& source) const;
+  // Whether the source has a record, without reading it.
+  bool has_record(const std::string& source) const;
   // Everything the other sources claim.
   backends::OwnedEntries others(const std::string& source) const;
   // Every source with a record.

@@ -169,10 +169,12 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
   return interrupted(hold, true);
 }
 
-bool Session::worth_streaming(const std::string& path, const std::vector<std::string>& defines) {
+bool Session::worth_streaming(const std::string& path, const std::vector<std::string>& defines,
+                              const std::string& source) {
   // Standard input cannot be read twice; a small file gains nothing.
   struct stat st {};
   if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (OwnershipStore(diag_).has_record(source)) return false;
   const compiler::SyntaxShape shape = compiler::check_syntax(path, defines, true);
   return shape.clean && shape.ike_rules == 0 && shape.sa_rules == 0 &&
          shape.flow_rules >= kStreamingFlows;

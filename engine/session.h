@@ -67,11 +67,14 @@ class Session {
   using Compile = std::function<bool(compiler::RuleListener* streaming)>;
   Streamed load_while_compiling(const compiler::Plan& plan, const Compile& compile,
                                 const std::string& source);
-  // Whether a -f of `path` should use load_while_compiling(): a readable
-  // regular file of at least kStreamingFlows flow rules, no SAs and no ike
-  // rules, free of syntax errors (a quick first pass that costs a fraction
-  // of a compile, so that a syntax error never touches the kernel).
-  static bool worth_streaming(const std::string& path, const std::vector<std::string>& defines);
+  // Whether a -f of `path` (known as `source`) should use
+  // load_while_compiling(): a first load (no record of an earlier one: a
+  // reload mostly finds what is there already) of a regular file of at
+  // least kStreamingFlows flow rules, no SAs and no ike rules, free of
+  // syntax errors (a quick first pass that costs a fraction of a compile,
+  // so that a syntax error never touches the kernel).
+  bool worth_streaming(const std::string& path, const std::vector<std::string>& defines,
+                       const std::string& source);
   static constexpr std::size_t kStreamingFlows = 1024;
 
   bool flush();

@@ -81,6 +81,11 @@ class KernelBackend : public Backend {
   // (if the plan gained SAs after all, it loads it with apply());
   // abandon_streaming() takes back what went out (the compile failed).
   // `scope` must stay valid until the end.
+  // Reads what the kernel holds for the next apply() (adding, with this
+  // `scope`), so that the caller can do it in a thread of its own while
+  // the plan is compiled. Changes nothing; a failure is reported by that
+  // apply(). Thread-safe against nothing else: the caller joins first.
+  virtual void prefetch(const SyncScope& scope) = 0;
   virtual bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) = 0;
   virtual void stream_flow(std::uint32_t flow_index) = 0;
   virtual bool finish_streaming() = 0;

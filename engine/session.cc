@@ -1,5 +1,7 @@
 #include "engine/session.h"
 
+#include <thread>
+
 #include "backends/kernel/kernel_channel.h"
 #include "backends/host_routes.h"
 #include <sys/stat.h>
@@ -12,10 +14,47 @@ namespace ipsecctl::engine {
 
 using backends::Action;
 
+// The lock, the records and a kernel reader running while the caller
+// compiles (prepare_apply).
+struct Session::Prepared {
+  std::string source;
+  std::optional<LoadLock> lock;
+  std::unique_ptr<OwnershipStore> store;
+  backends::OwnedEntries previous;
+  backends::OwnedEntries others;
+  backends::SyncScope scope;
+  std::thread reader;
+  ~Prepared() {
+    if (reader.joinable()) reader.join();
+  }
+};
+
 Session::Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver)
     : options_(std::move(options)), diag_(diagnostics), resolver_(resolver) {}
 
 Session::~Session() = default;
+
+bool Session::prepare_apply(const std::string& source) {
+  prepared_.reset();
+  backends::KernelBackend* kernel_backend = nullptr;
+  try {
+    kernel_backend = &kernel();
+  } catch (const backends::KernelError&) {
+    return true;  // apply() reports it, after the file's own errors
+  }
+  auto lock = LoadLock::acquire(diag_, options_.lock_patience);
+  if (!lock) return false;
+  auto p = std::make_unique<Prepared>();
+  p->source = source;
+  p->lock = std::move(lock);
+  p->store = std::make_unique<OwnershipStore>(diag_);
+  p->previous = p->store->load(source);
+  p->others = p->store->others(source);
+  p->scope = backends::SyncScope{&p->previous, &p->others, nullptr};
+  p->reader = std::thread([kernel_backend, scope = &p->scope] { kernel_backend->prefetch(*scope); });
+  prepared_ = std::move(p);
+  return true;
+}
 
 backends::KernelBackend& Session::kernel() {
   if (!kernel_) {
@@ -106,12 +145,26 @@ bool Session::apply(const compiler::Plan& plan, Action action, const std::string
   if (action == Action::Add && !check_sec_interfaces(plan)) return false;
   std::unique_ptr<backends::IkeBackend> ike;
   bool ok;
+  std::unique_ptr<Prepared> prepared = std::move(prepared_);
+  if (prepared && (prepared->source != source || action != Action::Add)) prepared.reset();
+  if (prepared) prepared->reader.join();
   {
-    auto lock = LoadLock::acquire(diag_, options_.lock_patience);
-    if (!lock) return false;
-    // Read under the lock: another run may have just rewritten them.
-    OwnershipStore store(diag_);
-    const backends::OwnedEntries previous = store.load(source);
+    std::optional<LoadLock> lock;
+    std::unique_ptr<OwnershipStore> own_store;
+    backends::OwnedEntries own_previous, own_others;
+    if (prepared) {
+      lock = std::move(prepared->lock);
+    } else {
+      lock = LoadLock::acquire(diag_, options_.lock_patience);
+      if (!lock) return false;
+      // Read under the lock: another run may have just rewritten them.
+      own_store = std::make_unique<OwnershipStore>(diag_);
+      own_previous = own_store->load(source);
+      own_others = own_store->others(source);
+    }
+    OwnershipStore& store = prepared ? *prepared->store : *own_store;
+    const backends::OwnedEntries& previous = prepared ? prepared->previous : own_previous;
+    const backends::OwnedEntries& others = prepared ? prepared->others : own_others;
     if (plan.empty() && previous.empty()) return true;
     if (!plan.ikes.empty() || !previous.entries.empty()) {
       ike = ike_daemon();
@@ -122,7 +175,7 @@ bool Session::apply(const compiler::Plan& plan, Action action, const std::string
       }
     }
     if (ike && action == Action::Add && options_.wait) ike->listen_before_apply();
-    ok = apply_locked(plan, action, source, ike.get(), store, previous);
+    ok = apply_locked(plan, action, source, ike.get(), store, previous, others);
   }
   // Waiting holds no lock and changes nothing: a signal simply ends it.
   if (ok && ike && action == Action::Add && options_.wait)
@@ -132,8 +185,8 @@ bool Session::apply(const compiler::Plan& plan, Action action, const std::string
 
 bool Session::apply_locked(const compiler::Plan& plan, Action action, const std::string& source,
                            backends::IkeBackend* ike, OwnershipStore& store,
-                           const backends::OwnedEntries& previous) {
-  const backends::OwnedEntries others = store.others(source);
+                           const backends::OwnedEntries& previous,
+                           const backends::OwnedEntries& others) {
   backends::OwnedEntries now;
   const backends::SyncScope scope{&previous, &others, &now};
 

@@ -54,6 +54,11 @@ class Session {
   // as OwnershipStore::source_of gives it). Returns false after
   // reporting why.
   bool apply(const compiler::Plan& plan, backends::Action action, const std::string& source);
+  // Before compiling a file that apply() is to add: takes the lock, reads
+  // the records, and reads the kernel in a thread of its own while the
+  // caller compiles; apply() of the same source then starts from there.
+  // Changes nothing. False after reporting that the lock could not be had.
+  bool prepare_apply(const std::string& source);
   // -f of a large file of flows only, sent to the kernel while it is
   // compiled (see worth_streaming). `compile` runs the compiler into
   // `plan` with the listener it is given and says whether it succeeded.
@@ -99,12 +104,14 @@ class Session {
   // The locked part of apply(): kernel, daemon, record.
   bool apply_locked(const compiler::Plan& plan, backends::Action action, const std::string& source,
                     backends::IkeBackend* ike, OwnershipStore& store,
-                    const backends::OwnedEntries& previous);
+                    const backends::OwnedEntries& previous, const backends::OwnedEntries& others);
 
   SessionOptions options_;
   Diagnostics& diag_;
   compiler::Resolver& resolver_;
   std::unique_ptr<backends::KernelBackend> kernel_;  // opened on first use
+  struct Prepared;                        // what prepare_apply() began
+  std::unique_ptr<Prepared> prepared_;    // (declared last: it goes first)
 };
 
 }  // namespace ipsecctl::engine

@@ -123,6 +123,14 @@ const std::uint64_t* stale_content(const StaleIndex& index, const Fingerprint& i
   return it != index.end() && it->first == id ? &it->second : nullptr;
 }
 
+// A policy the kernel holds, as far as comparing needs it: 24 bytes, so
+// 10^5 of them cost a few MiB, where whole policies would cost tens.
+struct HeldPolicy {
+  Fingerprint id;
+  std::uint64_t content = 0;
+  friend bool operator<(const HeldPolicy& a, const HeldPolicy& b) { return a.id < b.id; }
+};
+
 // A selector of two single hosts: the kernel keeps such policies in a
 // hash table, where the order they arrive in costs nothing.
 bool host_to_host(const Selector& selector) {
@@ -151,13 +159,8 @@ struct LoadTransaction {
   // Streaming only (begin_streaming): what the kernel held, by identity
   // with its content, sorted; the policies left for the end (wider
   // selectors, updates); flows the kernel cannot express.
-  struct HeldPolicy {
-    Fingerprint id;
-    std::uint64_t content = 0;
-    bool stale_candidate = false;  // an earlier load of the file added it
-    friend bool operator<(const HeldPolicy& a, const HeldPolicy& b) { return a.id < b.id; }
-  };
   std::vector<HeldPolicy> kernel_index;
+  std::vector<Fingerprint> kernel_stale;  // held ones an earlier load added
   std::vector<std::uint32_t> deferred;
   std::vector<std::uint32_t> refused;
   std::uint32_t streamed_flows = 0;
@@ -195,6 +198,14 @@ void record(const LoadTransaction& t, OwnedEntries* now) {
 }
 
 }  // namespace
+
+// What prefetch() read.
+struct ChannelBackend::Prefetched {
+  std::vector<HeldPolicy> policies;  // sorted by identity
+  std::vector<Fingerprint> stale;    // held ones an earlier load of the file added
+  std::vector<KernelState> states;   // whole: few, and compared in full
+  std::optional<std::string> error;  // the dump failed
+};
 
 ChannelBackend::ChannelBackend(std::unique_ptr<KernelChannel> channel, Diagnostics& diagnostics,
                                compiler::Resolver& resolver)
@@ -378,26 +389,59 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
     // since (then it is no longer ours to remove).
     const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
     const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);
-    channel_->dump_policies([&](KernelPolicy&& k) {
-      Fingerprint id = policy_identity(k);
+    auto desired_with = [&](const Fingerprint& id) -> DesiredPolicy* {
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
                                  [](const DesiredPolicy& d, const Fingerprint& f) { return d.id < f; });
-      if (it == desired.end() || it->id != id) {
+      return it == desired.end() || it->id != id ? nullptr : &*it;
+    };
+    // The whole policy is kept where undo needs it: one the load updates,
+    // or one an earlier load added that is now stale.
+    auto on_policy = [&](KernelPolicy&& k) {
+      const Fingerprint id = policy_identity(k);
+      DesiredPolicy* d = desired_with(id);
+      if (d == nullptr) {
         const std::uint64_t* content = stale_content(stale_policy_ids, id);
         if (content != nullptr && *content == policy_content(k))
           t.stale_policies.push_back(std::move(k));
         return;
       }
-      if (policy_content(k) == it->content) {
-        it->presence = Presence::Same;
+      if (policy_content(k) == d->content) {
+        d->presence = Presence::Same;
       } else {
-        it->presence = Presence::Differs;
-        t.policy_originals.emplace(static_cast<std::uint32_t>(it - desired.begin()), std::move(k));
+        d->presence = Presence::Differs;
+        t.policy_originals.emplace(static_cast<std::uint32_t>(d - desired.data()), std::move(k));
       }
-    });
+    };
+    std::unique_ptr<Prefetched> read = std::move(prefetched_);
+    if (read && read->error) throw KernelError(*read->error);
+    std::vector<KernelState> prefetched_states;
+    if (read && adding) {
+      // Compared by fingerprint; whole policies are read again only when
+      // some are needed.
+      bool wanted_whole = false;
+      for (const Fingerprint& id : read->stale) wanted_whole = wanted_whole || !desired_with(id);
+      for (const HeldPolicy& held : read->policies) {
+        DesiredPolicy* d = desired_with(held.id);
+        if (d == nullptr) continue;
+        if (held.content == d->content) {
+          d->presence = Presence::Same;
+        } else {
+          wanted_whole = true;
+        }
+      }
+      if (wanted_whole)
+        channel_->dump_policies([&](KernelPolicy&& k) {
+          const Fingerprint id = policy_identity(k);
+          DesiredPolicy* d = desired_with(id);
+          if (d == nullptr || d->presence != Presence::Same) on_policy(std::move(k));
+        });
+      prefetched_states = std::move(read->states);
+    } else {
+      channel_->dump_policies(on_policy);
+    }
     std::vector<Presence> state_presence(states.size(), Presence::Absent);
     t.state_originals.resize(states.size());
-    channel_->dump_states([&](KernelState&& k) {
+    auto on_state = [&](KernelState&& k) {
       const Fingerprint id = state_identity(k);
       auto it = state_index.find(id);
       if (it == state_index.end()) {
@@ -410,7 +454,12 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
           state_content(k) == state_content(states[it->second]) ? Presence::Same
                                                                  : Presence::Differs;
       t.state_originals[it->second] = std::move(k);
-    });
+    };
+    if (read && adding) {
+      for (KernelState& k : prefetched_states) on_state(std::move(k));
+    } else {
+      channel_->dump_states(on_state);
+    }
 
     // The difference, in the order it must be applied.
     std::vector<Change>& changes = t.changes;
@@ -525,6 +574,27 @@ bool ChannelBackend::settle(const LoadTransaction& t, const SentChanges& sent, b
   return false;
 }
 
+// --- reading the kernel while the plan is compiled -------------------------
+
+void ChannelBackend::prefetch(const SyncScope& scope) {
+  auto read = std::make_unique<Prefetched>();
+  try {
+    const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
+    channel_->dump_policies([&](KernelPolicy&& k) {
+      const Fingerprint id = policy_identity(k);
+      const std::uint64_t content = policy_content(k);
+      const std::uint64_t* owned = stale_content(stale_policy_ids, id);
+      read->policies.push_back({id, content});
+      if (owned != nullptr && *owned == content) read->stale.push_back(id);
+    });
+    std::sort(read->policies.begin(), read->policies.end());
+    channel_->dump_states([&](KernelState&& k) { read->states.push_back(std::move(k)); });
+  } catch (const KernelError& error) {
+    read->error = error.what();
+  }
+  prefetched_ = std::move(read);
+}
+
 // --- loading while the plan is compiled -----------------------------------
 
 bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope) {
@@ -543,7 +613,8 @@ bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope) {
       const Fingerprint id = policy_identity(k);
       const std::uint64_t content = policy_content(k);
       const std::uint64_t* owned = stale_content(stale_policy_ids, id);
-      t.kernel_index.push_back({id, content, owned != nullptr && *owned == content});
+      t.kernel_index.push_back({id, content});
+      if (owned != nullptr && *owned == content) t.kernel_stale.push_back(id);
     });
     std::sort(t.kernel_index.begin(), t.kernel_index.end());
     // The plan has no SAs (see KernelBackend::begin_streaming): only
@@ -706,9 +777,8 @@ bool ChannelBackend::finish_streaming() {
     std::vector<std::pair<Fingerprint, std::uint32_t>> updated;
     for (std::uint32_t k : t.deferred)
       if (t.desired[k].presence == Presence::Differs) updated.emplace_back(t.desired[k].id, k);
-    std::vector<Fingerprint> stale;
-    for (const auto& held : t.kernel_index)
-      if (held.stale_candidate) stale.push_back(held.id);
+    std::vector<Fingerprint> stale = std::move(t.kernel_stale);
+    std::sort(stale.begin(), stale.end());
     t.kernel_index = {};
     if (!stale.empty()) {
       std::vector<Fingerprint> wanted;

@@ -54,6 +54,7 @@ class ChannelBackend final : public KernelBackend {
   bool watch(const std::function<bool(const MonitorEvent&)>& each) override;
   std::string wire_name() const override { return channel_->name(); }
   bool undo_last() override;
+  void prefetch(const SyncScope& scope) override;
   bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) override;
   void stream_flow(std::uint32_t flow_index) override;
   bool finish_streaming() override;
@@ -71,6 +72,8 @@ class ChannelBackend final : public KernelBackend {
   compiler::Resolver& resolver_;
   std::unique_ptr<LoadTransaction> last_;    // the last successful apply()
   std::unique_ptr<LoadTransaction> stream_;  // between begin_ and finish_streaming()
+  struct Prefetched;                         // what prefetch() read
+  std::unique_ptr<Prefetched> prefetched_;
 };
 
 }  // namespace ipsecctl::backends

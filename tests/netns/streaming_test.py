@@ -84,6 +84,23 @@ def run_checks(b, tmp):
     events = mon.stop()
     check("reloading the streamed file sends nothing", rc == 0 and events.strip() == "",
           err + events[:500])
+
+    # An edited reload reads the kernel while the file compiles (a file with
+    # a record is never streamed); standard input reads it afterwards.
+    lines = text.splitlines(True)
+    edited = lines[100:200] + [l.replace(PEER, "192.0.2.2") for l in lines[200:210]] + lines[210:]
+    edited += ["flow esp from 10.10.0.%d to 10.11.0.%d peer %s\n" % (i, i, PEER) for i in range(50)]
+    edited = "".join(edited)
+    rc1, _, err1 = load(b, plain, "-", stdin_text=edited)
+    nt.write_private(tmp, "many.conf", edited)
+    rc2, _, err2 = load(b, streamed, conf)
+    blocks = nt.policy_blocks(streamed)
+    check("an edited reload (flows dropped, changed, added) leaves the same kernel as the "
+          "ordinary path", rc1 == 0 and rc2 == 0 and sorted(nt.policy_blocks(plain)) == sorted(blocks)
+          and nt.find_block(blocks, "10.1.0.0/32", "10.2.0.0/32", "out") is None
+          and nt.find_block(blocks, "10.10.0.7/32", "10.11.0.7/32", "out") is not None
+          and "192.0.2.2" in nt.find_block(blocks, "10.1.0.200/32", "10.2.0.200/32", "out"),
+          "%d %s / %d %s" % (rc1, err1, rc2, err2))
     rc, _, err = nt.sh(b, "-d", "-f", conf, ns=streamed, check_rc=False)
     left = nt.policy_blocks(streamed)
     check("-d -f removes everything the streamed load put in place",

@@ -102,10 +102,8 @@ class Run {
         case engine::Session::Streamed::NotStarted: break;
       }
     }
-    // The kernel is read while the file compiles (not while somebody
-    // types into standard input: the lock is held meanwhile).
-    if (!options_.no_action && !options_.deleting && request.path != "-" &&
-        !session_.prepare_apply(engine::OwnershipStore::source_of(*options_.file)))
+    if (!options_.no_action && !options_.deleting &&
+        !session_.prepare_apply(request.path, engine::OwnershipStore::source_of(*options_.file)))
       return false;
     compiler::compile_config(request, resolver_, diagnostics_, result);
     if (options_.json && options_.no_action) {

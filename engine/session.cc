@@ -34,8 +34,10 @@ Session::Session(SessionOptions options, Diagnostics& diagnostics, compiler::Res
 
 Session::~Session() = default;
 
-bool Session::prepare_apply(const std::string& source) {
+bool Session::prepare_apply(const std::string& path, const std::string& source) {
   prepared_.reset();
+  struct stat st {};
+  if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return true;
   backends::KernelBackend* kernel_backend = nullptr;
   try {
     kernel_backend = &kernel();

@@ -57,8 +57,10 @@ class Session {
   // Before compiling a file that apply() is to add: takes the lock, reads
   // the records, and reads the kernel in a thread of its own while the
   // caller compiles; apply() of the same source then starts from there.
-  // Changes nothing. False after reporting that the lock could not be had.
-  bool prepare_apply(const std::string& source);
+  // Only for a regular file: the lock is held meanwhile, and nobody should
+  // wait for somebody typing into standard input. Changes nothing. False
+  // after reporting that the lock could not be had.
+  bool prepare_apply(const std::string& path, const std::string& source);
   // -f of a large file of flows only, sent to the kernel while it is
   // compiled (see worth_streaming). `compile` runs the compiler into
   // `plan` with the listener it is given and says whether it succeeded.

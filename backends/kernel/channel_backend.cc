@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <tuple>
@@ -201,7 +202,9 @@ void record(const LoadTransaction& t, OwnedEntries* now) {
 
 // What prefetch() read.
 struct ChannelBackend::Prefetched {
-  std::vector<HeldPolicy> policies;  // sorted by identity
+  // Sorted by identity. A deque: it grows by pieces, never holding an old
+  // and a new copy of 10^5 entries at once (this runs beside the compile).
+  std::deque<HeldPolicy> policies;
   std::vector<Fingerprint> stale;    // held ones an earlier load of the file added
   std::vector<KernelState> states;   // whole: few, and compared in full
   std::optional<std::string> error;  // the dump failed

@@ -189,9 +189,17 @@ namespace {
 void record(const LoadTransaction& t, OwnedEntries* now) {
   if (now == nullptr) return;
   now->kernel.reserve(now->kernel.size() + t.desired.size() + t.states.size());
+  const std::size_t first = now->kernel.size();
   for (const DesiredPolicy& d : t.desired)
     if (d.presence != Presence::Duplicate)
       now->add(OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content});
+  // By identity, whatever order the load had them in (streaming: the
+  // file's), so that the record of the same kernel is the same text and
+  // an unchanged reload does not rewrite it.
+  std::sort(now->kernel.begin() + static_cast<std::ptrdiff_t>(first), now->kernel.end(),
+            [](const OwnedKernelEntry& a, const OwnedKernelEntry& b) {
+              return std::tie(a.identity_hi, a.identity_lo) < std::tie(b.identity_hi, b.identity_lo);
+            });
   for (const KernelState& st : t.states) {
     const Fingerprint id = state_identity(st);
     now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});

@@ -58,6 +58,13 @@ struct IdsClause {
   std::optional<std::string> dstid;
 };
 
+// How the grammar carries the two largest clauses: every value on the
+// parser's stack takes the size of the largest type, and each one is
+// cleared when it is made, so a handle keeps every shift and reduction
+// cheap. (Null `ids`: none were written.)
+using HostsRef = std::shared_ptr<HostsClause>;
+using IdsRef = std::shared_ptr<IdsClause>;
+
 // `main|aggressive [transforms] [lifetime L]` or `quick [...]`.
 struct PhaseClause {
   bool given = false;

@@ -138,6 +138,27 @@ bool host_to_host(const Selector& selector) {
   return selector.src.full_length() && selector.dst.full_length();
 }
 
+// The plan's `sub`-th policy of flow `flow`, lowered and normalized.
+DesiredPolicy desired_of(const KernelPolicy& policy, std::uint32_t flow, std::size_t sub) {
+  DesiredPolicy d;
+  d.id = policy_identity(policy);
+  d.content = policy_content(policy);
+  d.flow = flow;
+  d.sub = static_cast<std::uint8_t>(sub);
+  d.specificity = static_cast<std::uint16_t>(selector_specificity(policy.selector));
+  return d;
+}
+
+// The order policies are sent in: widest selectors first when adding
+// (inserting a covering prefix after its sub-prefixes is what makes the
+// kernel's inexact lists slow), narrowest first when removing; the file's
+// order among equals.
+bool sent_before(const DesiredPolicy& x, const DesiredPolicy& y, bool adding) {
+  if (x.specificity != y.specificity)
+    return adding ? x.specificity < y.specificity : x.specificity > y.specificity;
+  return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
+}
+
 }  // namespace
 
 // Everything one load decided, kept after success so that undo_last()
@@ -370,13 +391,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       std::size_t n = t.lowering.lower_flow(plan.flows[i], lowered);
       for (std::size_t j = 0; j < n; ++j) {
         channel_->normalize(lowered[j]);
-        DesiredPolicy d;
-        d.id = policy_identity(lowered[j]);
-        d.content = policy_content(lowered[j]);
-        d.flow = i;
-        d.sub = static_cast<std::uint8_t>(j);
-        d.specificity = static_cast<std::uint16_t>(selector_specificity(lowered[j].selector));
-        desired.push_back(d);
+        desired.push_back(desired_of(lowered[j], i, j));
       }
     }
     std::sort(desired.begin(), desired.end(), [](const DesiredPolicy& a, const DesiredPolicy& b) {
@@ -482,12 +497,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
         policy_order.push_back(k);
     }
     std::sort(policy_order.begin(), policy_order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      const DesiredPolicy& x = desired[a];
-      const DesiredPolicy& y = desired[b];
-      // Widest first when adding, narrowest first when removing.
-      if (x.specificity != y.specificity)
-        return adding ? x.specificity < y.specificity : x.specificity > y.specificity;
-      return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
+      return sent_before(desired[a], desired[b], adding);
     });
     // Stale entries go first (narrowest policies first), both when
     // reloading and when removing the file.
@@ -659,12 +669,7 @@ void ChannelBackend::stream_flow(std::uint32_t flow_index) {
   const std::size_t n = t.lowering.lower_flow(flow, lowered);
   for (std::size_t j = 0; j < n; ++j) {
     channel_->normalize(lowered[j]);
-    DesiredPolicy d;
-    d.id = policy_identity(lowered[j]);
-    d.content = policy_content(lowered[j]);
-    d.flow = flow_index;
-    d.sub = static_cast<std::uint8_t>(j);
-    d.specificity = static_cast<std::uint16_t>(selector_specificity(lowered[j].selector));
+    DesiredPolicy d = desired_of(lowered[j], flow_index, j);
     auto held = std::lower_bound(
         t.kernel_index.begin(), t.kernel_index.end(), d.id,
         [](const auto& entry, const Fingerprint& id) { return entry.id < id; });
@@ -825,10 +830,7 @@ bool ChannelBackend::finish_streaming() {
       t.changes.push_back({ChangeKind::DeleteState, i, true, true});
     // Wider selectors and updates, widest first as apply() sends them.
     std::sort(t.deferred.begin(), t.deferred.end(), [&](std::uint32_t a, std::uint32_t b) {
-      const DesiredPolicy& x = t.desired[a];
-      const DesiredPolicy& y = t.desired[b];
-      if (x.specificity != y.specificity) return x.specificity < y.specificity;
-      return std::tie(x.flow, x.sub) < std::tie(y.flow, y.sub);
+      return sent_before(t.desired[a], t.desired[b], true);
     });
     for (std::uint32_t k : t.deferred)
       t.changes.push_back({t.desired[k].presence == Presence::Differs ? ChangeKind::UpdatePolicy

@@ -119,6 +119,13 @@ def staged(tmp, source, name=None):
 
 
 def main():
+    return run_tier(run_checks, "ipsecctl-netns-")
+
+
+def run_tier(checks, prefix):
+    """Runs checks(ipsecctl, tmpdir) as root, then removes every namespace,
+    process and file it made, also when a check fails; the summary's exit
+    status."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--ipsecctl", required=True)
     b = os.path.abspath(ap.parse_args().ipsecctl)
@@ -126,12 +133,12 @@ def main():
         return skip("the netns tier needs root to create network namespaces")
     if shutil.which("ip") is None:
         return skip("iproute2 (ip) is not installed")
-    tmp = tempfile.mkdtemp(prefix="ipsecctl-netns-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     # Records of what each file loaded go with the test, not under /run.
     os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
     os.chmod(tmp, 0o755)
     try:
-        run_checks(b, tmp)
+        checks(b, tmp)
     finally:
         for p in processes:
             if p.poll() is None:

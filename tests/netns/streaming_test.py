@@ -13,17 +13,14 @@ Needs root. Prints 'N passed, M failed' last; every namespace and process
 it made is removed on the way out.
 """
 
-import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, skip, summary  # noqa: E402
+from checks import check  # noqa: E402
 import netns_test as nt  # noqa: E402
 
 PEER = "192.0.2.1"
@@ -153,27 +150,7 @@ def run_checks(b, tmp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ipsecctl", required=True)
-    b = os.path.abspath(ap.parse_args().ipsecctl)
-    if os.geteuid() != 0:
-        return skip("the netns tier needs root to create network namespaces")
-    if shutil.which("ip") is None:
-        return skip("iproute2 (ip) is not installed")
-    tmp = tempfile.mkdtemp(prefix="ipsecctl-stream-")
-    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
-    os.chmod(tmp, 0o755)
-    try:
-        run_checks(b, tmp)
-    finally:
-        for p in nt.processes:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for ns in nt.namespaces:
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return summary()
+    return nt.run_tier(run_checks, "ipsecctl-stream-")
 
 
 if __name__ == "__main__":

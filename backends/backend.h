@@ -80,13 +80,18 @@ class KernelBackend : public Backend {
   // rest and confirms everything, with apply()'s all-or-nothing outcome
   // (if the plan gained SAs after all, it loads it with apply());
   // abandon_streaming() takes back what went out (the compile failed).
-  // `scope` must stay valid until the end.
+  // `scope` must stay valid until the end. `expected_flows` is how many
+  // flow rules the file has (its first pass counted them): the load's
+  // bookkeeping is sized once, as growing it 10^5 entries at a time
+  // touches twice the memory, and on a virtual machine a fresh page costs
+  // about as much as a kernel policy does.
   // Reads what the kernel holds for the next apply() (adding, with this
   // `scope`), so that the caller can do it in a thread of its own while
   // the plan is compiled. Changes nothing; a failure is reported by that
   // apply(). Thread-safe against nothing else: the caller joins first.
   virtual void prefetch(const SyncScope& scope) = 0;
-  virtual bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) = 0;
+  virtual bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope,
+                               std::size_t expected_flows) = 0;
   virtual void stream_flow(std::uint32_t flow_index) = 0;
   virtual bool finish_streaming() = 0;
   virtual bool abandon_streaming() = 0;

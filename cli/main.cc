@@ -84,8 +84,7 @@ class Run {
     request.allow_static_aead = options_.allow_static_aead;
     compiler::CompileResult result;
     if (!options_.no_action && !options_.deleting &&
-        session_.worth_streaming(request.path, request.defines,
-                                 engine::OwnershipStore::source_of(*options_.file))) {
+        session_.may_stream(request.path, engine::OwnershipStore::source_of(*options_.file))) {
       auto compile = [&](compiler::RuleListener* streaming) {
         compiler::ListenerPair both(request.listener, streaming);
         compiler::CompileRequest streamed = request;
@@ -93,7 +92,7 @@ class Run {
         compiler::compile_config(streamed, resolver_, diagnostics_, result);
         return result.ok();
       };
-      switch (session_.load_while_compiling(result.plan, compile,
+      switch (session_.load_while_compiling(result.plan, compile, request.path, request.defines,
                                             engine::OwnershipStore::source_of(*options_.file))) {
         case engine::Session::Streamed::Loaded: return true;
         case engine::Session::Streamed::LoadFailed: return false;

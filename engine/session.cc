@@ -6,7 +6,7 @@
 #include "backends/host_routes.h"
 #include <sys/stat.h>
 #include "backends/xfrm/xfrm_interfaces.h"
-#include "compiler/syntax_check.h"
+#include "engine/first_pass.h"
 #include "engine/load_lock.h"
 #include "engine/ownership_store.h"
 
@@ -224,36 +224,75 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
   return interrupted(hold, true);
 }
 
-bool Session::worth_streaming(const std::string& path, const std::vector<std::string>& defines,
-                              const std::string& source) {
-  // Standard input cannot be read twice; a small file gains nothing.
+bool Session::may_stream(const std::string& path, const std::string& source) {
+  // Standard input cannot be read twice; a small file gains nothing, and
+  // kStreamingFlows rules of `flow from A to B` take at least this much.
+  constexpr off_t kShortestFlowRule = 16;
   struct stat st {};
   if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  if (OwnershipStore(diag_).has_record(source)) return false;
-  const compiler::SyntaxShape shape = compiler::check_syntax(path, defines, true);
-  return shape.clean && shape.ike_rules == 0 && shape.sa_rules == 0 &&
-         shape.flow_rules >= kStreamingFlows;
+  if (st.st_size < static_cast<off_t>(kStreamingFlows) * kShortestFlowRule) return false;
+  return !OwnershipStore(diag_).has_record(source);
 }
 
 namespace {
 
-// Hands each flow the compiler adds to the kernel backend.
-class FlowStreamer final : public compiler::RuleListener {
+// Hands the kernel backend each flow the compiler adds, once the first
+// pass has said the file may stream: until then the flows only gather in
+// the plan, and the first to arrive after the answer brings them all.
+class GatedStreamer final : public compiler::RuleListener {
  public:
-  explicit FlowStreamer(backends::KernelBackend& kernel) : kernel_(kernel) {}
+  enum class State { Waiting, Streaming, Declined, KernelFailed };
+
+  GatedStreamer(backends::KernelBackend& kernel, FirstPass& first_pass,
+                const compiler::Plan& plan, const backends::SyncScope& scope)
+      : kernel_(kernel), first_pass_(first_pass), plan_(plan), scope_(scope) {}
+
   void macro_defined(const std::string&, const std::string&) override {}
   void rule_added(const compiler::Plan&, compiler::RuleRef rule) override {
-    if (rule.kind == compiler::RuleKind::Flow) kernel_.stream_flow(rule.index);
+    if (state_ == State::Waiting) {
+      if (!first_pass_.done()) return;
+      open();
+    }
+    if (state_ == State::Streaming && rule.kind == compiler::RuleKind::Flow)
+      catch_up(static_cast<std::size_t>(rule.index) + 1);
+  }
+
+  // After the compile: waits for the first pass if it is still reading,
+  // and hands over what has not gone yet.
+  State settle() {
+    if (state_ == State::Waiting) open();
+    if (state_ == State::Streaming) catch_up(plan_.flows.size());
+    return state_;
   }
 
  private:
+  void open() {
+    const compiler::SyntaxShape& shape = first_pass_.shape();
+    if (!shape.clean || shape.ike_rules != 0 || shape.sa_rules != 0 ||
+        shape.flow_rules < Session::kStreamingFlows)
+      state_ = State::Declined;
+    else if (!kernel_.begin_streaming(plan_, scope_, shape.flow_rules))
+      state_ = State::KernelFailed;
+    else
+      state_ = State::Streaming;
+  }
+  void catch_up(std::size_t end) {
+    for (; next_ < end; ++next_) kernel_.stream_flow(static_cast<std::uint32_t>(next_));
+  }
+
   backends::KernelBackend& kernel_;
+  FirstPass& first_pass_;
+  const compiler::Plan& plan_;
+  const backends::SyncScope& scope_;
+  State state_ = State::Waiting;
+  std::size_t next_ = 0;  // the first flow not handed over yet
 };
 
 }  // namespace
 
 Session::Streamed Session::load_while_compiling(const compiler::Plan& plan,
-                                                const Compile& compile,
+                                                const Compile& compile, const std::string& path,
+                                                const std::vector<std::string>& defines,
                                                 const std::string& source) {
   auto lock = LoadLock::acquire(diag_, options_.lock_patience);
   if (!lock) return Streamed::LoadFailed;
@@ -274,18 +313,22 @@ Session::Streamed Session::load_while_compiling(const compiler::Plan& plan,
     backends::KernelBackend& kernel;
     ~ClearStop() { kernel.set_stop_check({}); }
   } clear_stop{kernel()};
-  if (!kernel().begin_streaming(plan, scope)) {
-    // Errors in the file come before the kernel's, as on the ordinary way.
-    if (!compile(nullptr)) return Streamed::CompileFailed;
-    interrupted(hold, false);
-    return Streamed::LoadFailed;
-  }
-  FlowStreamer streamer(kernel());
-  if (!compile(&streamer)) {
-    kernel().abandon_streaming();
+  FirstPass first_pass(path, defines);
+  GatedStreamer streamer(kernel(), first_pass, plan, scope);
+  const bool compiled = compile(&streamer);
+  const GatedStreamer::State state = streamer.settle();
+  const bool streaming = state == GatedStreamer::State::Streaming;
+  if (!compiled) {
+    if (streaming) kernel().abandon_streaming();
     interrupted(hold, false);
     return Streamed::CompileFailed;
   }
+  // Errors in the file come before the kernel's, as on the ordinary way.
+  if (state == GatedStreamer::State::KernelFailed) {
+    interrupted(hold, false);
+    return Streamed::LoadFailed;
+  }
+  if (!streaming) return Streamed::Compiled;
   if (!plan.ikes.empty()) {
     // The file gained ike rules after the first pass: the daemon comes
     // first, so what went out is taken back and the plan loads with apply().

@@ -62,8 +62,13 @@ class Session {
   // after reporting that the lock could not be had.
   bool prepare_apply(const std::string& path, const std::string& source);
   // -f of a large file of flows only, sent to the kernel while it is
-  // compiled (see worth_streaming). `compile` runs the compiler into
-  // `plan` with the listener it is given and says whether it succeeded.
+  // compiled. `compile` runs the compiler into `plan` with the listener it
+  // is given and says whether it succeeded. Beside it, a first pass
+  // (engine/first_pass) reads the whole of `path` for syntax only; the
+  // flows go out once it has found the file clean, of flow rules only and
+  // at least kStreamingFlows of them (until then, and if it never does,
+  // they only gather in the plan), so that a syntax error never touches
+  // the kernel. An error the compile finds later takes back what went out.
   enum class Streamed {
     Loaded,
     LoadFailed,     // reported; the kernel is as it was
@@ -73,15 +78,13 @@ class Session {
   };
   using Compile = std::function<bool(compiler::RuleListener* streaming)>;
   Streamed load_while_compiling(const compiler::Plan& plan, const Compile& compile,
+                                const std::string& path, const std::vector<std::string>& defines,
                                 const std::string& source);
-  // Whether a -f of `path` (known as `source`) should use
+  // Whether a -f of `path` (known as `source`) may use
   // load_while_compiling(): a first load (no record of an earlier one: a
-  // reload mostly finds what is there already) of a regular file of at
-  // least kStreamingFlows flow rules, no SAs and no ike rules, free of
-  // syntax errors (a quick first pass that costs a fraction of a compile,
-  // so that a syntax error never touches the kernel).
-  bool worth_streaming(const std::string& path, const std::vector<std::string>& defines,
-                       const std::string& source);
+  // reload mostly finds what is there already) of a regular file large
+  // enough to hold kStreamingFlows flow rules. Reads nothing of the file.
+  bool may_stream(const std::string& path, const std::string& source);
   static constexpr std::size_t kStreamingFlows = 1024;
 
   bool flush();

@@ -618,12 +618,17 @@ void ChannelBackend::prefetch(const SyncScope& scope) {
 
 // --- loading while the plan is compiled -----------------------------------
 
-bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope) {
+bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope,
+                                     std::size_t expected_flows) {
   last_.reset();
   stream_.reset();
   auto transaction = std::make_unique<LoadTransaction>(plan);
   LoadTransaction& t = *transaction;
   t.scope = &scope;
+  // A flow without a direction is two policies (the kernel's third, fwd,
+  // is the channel's); what is reserved and never used is never touched.
+  t.desired.reserve(2 * expected_flows);
+  t.changes.reserve(2 * expected_flows);
   try {
     const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
     const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);

@@ -55,7 +55,8 @@ class ChannelBackend final : public KernelBackend {
   std::string wire_name() const override { return channel_->name(); }
   bool undo_last() override;
   void prefetch(const SyncScope& scope) override;
-  bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope) override;
+  bool begin_streaming(const compiler::Plan& plan, const SyncScope& scope,
+                       std::size_t expected_flows) override;
   void stream_flow(std::uint32_t flow_index) override;
   bool finish_streaming() override;
   bool abandon_streaming() override;

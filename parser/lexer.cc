@@ -1,5 +1,7 @@
 #include "parser/lexer.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -45,9 +47,13 @@ bool to_number(const std::string& text, long long& value, const char*& problem) 
   return true;
 }
 
-// Large stdio blocks: a configuration of 100k rules is read in a few hundred
-// calls, and a small file costs no large allocation.
+// Large blocks: a configuration of 100k rules is read in a hundred calls.
 constexpr std::size_t kReadBufferSize = 1 << 16;
+
+// How long a run of digits may be for the quick way to read it: the
+// characters OpenBSD pushes back when it turns out to be a word must all
+// fit its pushback buffer, or some are lost, which only the slow way does.
+constexpr std::size_t kQuickDigits = 100;
 
 }  // namespace
 
@@ -55,14 +61,16 @@ void Lexer::FileCloser::operator()(std::FILE* f) const {
   if (f != nullptr && f != stdin) std::fclose(f);
 }
 
-Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros)
-    : diag_(diagnostics), macros_(macros), keep_lines_(diagnostics.wants_source_lines()) {
+Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning)
+    : diag_(diagnostics),
+      macros_(macros),
+      keep_lines_(diagnostics.wants_source_lines()),
+      quick_(quick_scanning) {
   buf_.reserve(kBufferSize);
 }
 
 void Lexer::push_file(FilePtr stream, const std::string& display_name,
                       const std::string& canonical, std::optional<SourceSpan> included_from) {
-  std::setvbuf(stream.get(), nullptr, _IOFBF, kReadBufferSize);
   auto file = std::make_unique<OpenFile>();
   file->stream = std::move(stream);
   file->id = diag_.open_file(display_name, included_from);
@@ -90,14 +98,36 @@ void Lexer::error(const std::string& message, std::string hint) {
   diag_.error(message, std::move(hint));
 }
 
+// Reads the next block. read(2) where there is a descriptor, so that
+// standard input from a terminal is answered line by line; stdio for a
+// string (fmemopen).
+bool Lexer::refill(OpenFile& f) {
+  if (f.at_eof) return false;
+  if (!f.data) f.data = std::make_unique<char[]>(kReadBufferSize);
+  f.at = f.end = 0;
+  const int fd = ::fileno(f.stream.get());
+  for (;;) {
+    const ssize_t n = fd >= 0 ? ::read(fd, f.data.get(), kReadBufferSize)
+                              : static_cast<ssize_t>(
+                                    std::fread(f.data.get(), 1, kReadBufferSize, f.stream.get()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      f.at_eof = true;
+      return false;
+    }
+    f.end = static_cast<std::size_t>(n);
+    return true;
+  }
+}
+
 // getc(), keeping track of where each byte lies and, for carets, of the
 // text of the line being read.
 int Lexer::read_byte(OpenFile& f) {
-  int c = getc_unlocked(f.stream.get());
-  if (c == EOF) {
+  if (f.at == f.end && !refill(f)) {
     complete_line(f);
     return EOF;
   }
+  const int c = static_cast<unsigned char>(f.data[f.at++]);
   pos_ = Position{f.id, f.phys_line, ++f.column};
   end_pos_ = pos_;
   if (c == '\n') {
@@ -108,6 +138,23 @@ int Lexer::read_byte(OpenFile& f) {
     f.line_text.push_back(static_cast<char>(c));
   }
   return c;
+}
+
+std::string_view Lexer::buffered() const {
+  if (!quick_ || in_macro_ || pushback_index_ != 0 || files_.empty()) return {};
+  const OpenFile& f = *files_.back();
+  if (f.at == f.end) return {};
+  return {f.data.get() + f.at, f.end - f.at};
+}
+
+void Lexer::take(std::size_t n) {
+  if (n == 0) return;
+  OpenFile& f = current();
+  if (keep_lines_) f.line_text.append(f.data.get() + f.at, n);
+  f.at += n;
+  f.column += static_cast<std::uint32_t>(n);
+  pos_ = Position{f.id, f.phys_line, f.column};
+  end_pos_ = pos_;
 }
 
 void Lexer::complete_line(OpenFile& f) {
@@ -259,14 +306,24 @@ Parser::symbol_type Lexer::next() {
   for (;;) {  // OpenBSD's `goto top` after a macro is entered
     buf_.clear();
     int c;
-    while ((c = lgetc(0)) == ' ' || c == '\t') {
+    for (;;) {
+      const std::string_view rest = buffered();
+      std::size_t n = 0;
+      while (n < rest.size() && (rest[n] == ' ' || rest[n] == '\t')) ++n;
+      take(n);
+      if ((c = lgetc(0)) != ' ' && c != '\t') break;
     }
     report_line_ = current().lineno;
     sync_position();
     Position start = pos_;
     Position end = end_pos_;
     if (c == '#') {
-      while ((c = lgetc(0)) != '\n' && c != EOF) {
+      for (;;) {
+        const std::string_view rest = buffered();
+        std::size_t n = 0;
+        while (n < rest.size() && rest[n] != '\n' && rest[n] != '\\') ++n;
+        take(n);
+        if ((c = lgetc(0)) == '\n' || c == EOF) break;
       }
       start = pos_;
       end = end_pos_;
@@ -311,51 +368,99 @@ Parser::symbol_type Lexer::next() {
     if (c == '\'' || c == '"') return scan_quoted(c);
 
     if (c == '-' || is_digit(c)) {
-      buf_pos_.clear();
-      do {
+      // The quick way: the digits and what follows them are buffered.
+      const std::string_view rest = buffered();
+      std::size_t n = 0;
+      while (n < rest.size() && n < kQuickDigits && is_digit(rest[n])) ++n;
+      if (n < rest.size() && n < kQuickDigits && rest[n] != '\\') {
+        const bool lone_minus = c == '-' && n == 0;
+        if (!lone_minus && allowed_to_end_number(static_cast<unsigned char>(rest[n]))) {
+          buf_.push_back(static_cast<char>(c));
+          buf_.append(rest.data(), n);
+          take(n);
+          if (n > 0) end = end_pos_;
+          token_span_ = span_of(start, end);
+          long long value = 0;
+          const char* problem = nullptr;
+          if (!to_number(buf_, value, problem)) {
+            error("\"" + buf_ + "\" invalid number: " + problem);
+            return findeol();
+          }
+          return Parser::make_NUMBER(value, token_span_);
+        }
+        // A word, read again below from where it starts, or a minus.
+        end = start;
+        if (c == '-') return Parser::make_MINUS(token_span_);
+      } else {
+        buf_pos_.clear();
+        do {
+          buf_.push_back(static_cast<char>(c));
+          buf_pos_.push_back(pos_);
+          end = end_pos_;
+          if (buf_.size() >= kBufferSize) {
+            error("string too long");
+            return findeol();
+          }
+        } while ((c = lgetc(0)) != EOF && is_digit(c));
+        lungetc(c);
+        const bool lone_minus = buf_.size() == 1 && buf_[0] == '-';
+        if (!lone_minus && (c == EOF || allowed_to_end_number(c))) {
+          token_span_ = span_of(start, end);
+          long long value = 0;
+          const char* problem = nullptr;
+          if (!to_number(buf_, value, problem)) {
+            error("\"" + buf_ + "\" invalid number: " + problem);
+            return findeol();
+          }
+          return Parser::make_NUMBER(value, token_span_);
+        }
+        // Not a number after all: push the digits back and read a word.
+        while (buf_.size() > 1) {
+          pos_ = buf_pos_.back();
+          lungetc(static_cast<unsigned char>(buf_.back()));
+          buf_.pop_back();
+          buf_pos_.pop_back();
+        }
+        c = static_cast<unsigned char>(buf_[0]);
+        buf_.clear();
+        end = start;
+        if (c == '-') return Parser::make_MINUS(token_span_);
+      }
+    }
+
+    if (is_alnum(c) || c == ':' || c == '_' || c == '*') {
+      buf_.push_back(static_cast<char>(c));
+      for (;;) {
+        // The quick way: a run of word bytes that are buffered, up to a
+        // byte that ends the word (left where it is) or the buffer's end.
+        const std::string_view rest = buffered();
+        std::size_t n = 0;
+        while (n < rest.size() && allowed_in_string(static_cast<unsigned char>(rest[n])) &&
+               rest[n] != '\\')
+          ++n;
+        if (buf_.size() + n < kBufferSize) {
+          if (n > 0) {
+            buf_.append(rest.data(), n);
+            take(n);
+            end = end_pos_;
+          }
+          if (n < rest.size() && rest[n] != '\\') break;
+          if (n > 0 && n == rest.size()) continue;
+        }
+        // One byte the step-by-step way: a backslash, a macro's value,
+        // what was pushed back, the next block, the last bytes before the
+        // length limit.
+        if ((c = lgetc(0)) == EOF || !allowed_in_string(c)) {
+          lungetc(c);
+          break;
+        }
         buf_.push_back(static_cast<char>(c));
-        buf_pos_.push_back(pos_);
         end = end_pos_;
         if (buf_.size() >= kBufferSize) {
           error("string too long");
           return findeol();
         }
-      } while ((c = lgetc(0)) != EOF && is_digit(c));
-      lungetc(c);
-      const bool lone_minus = buf_.size() == 1 && buf_[0] == '-';
-      if (!lone_minus && (c == EOF || allowed_to_end_number(c))) {
-        token_span_ = span_of(start, end);
-        long long value = 0;
-        const char* problem = nullptr;
-        if (!to_number(buf_, value, problem)) {
-          error("\"" + buf_ + "\" invalid number: " + problem);
-          return findeol();
-        }
-        return Parser::make_NUMBER(value, token_span_);
       }
-      // Not a number after all: push the digits back and read a word.
-      while (buf_.size() > 1) {
-        pos_ = buf_pos_.back();
-        lungetc(static_cast<unsigned char>(buf_.back()));
-        buf_.pop_back();
-        buf_pos_.pop_back();
-      }
-      c = static_cast<unsigned char>(buf_[0]);
-      buf_.clear();
-      end = start;
-      if (c == '-') return Parser::make_MINUS(token_span_);
-    }
-
-    if (is_alnum(c) || c == ':' || c == '_' || c == '*') {
-      do {
-        buf_.push_back(static_cast<char>(c));
-        if (buf_.size() > 1) end = end_pos_;
-        if (buf_.size() >= kBufferSize) {
-          error("string too long");
-          return findeol();
-        }
-      } while ((c = lgetc(0)) != EOF && allowed_in_string(c));
-      lungetc(c);
       token_span_ = span_of(start, end);
       if (auto keyword = lookup_keyword(buf_)) return Parser::symbol_type(*keyword, token_span_);
       return Parser::make_STRING(buf_, token_span_);

@@ -14,7 +14,14 @@
 // recording where each token lies (file, physical line, columns) for
 // carets and for the plan's origins.
 //
-// Input is read through stdio in large blocks; a word, a quoted string and
+// Input is read in blocks of 64 KiB into a buffer of the lexer's own. The
+// characters of a word, a number, a comment or a run of blanks that lie in
+// that buffer, with nothing in front of them (no macro value, nothing
+// pushed back) and no backslash among them, are taken in one step: the
+// same characters the one-at-a-time steps would take, with the same
+// positions, without pushing back a number that turns out to be a word
+// (it is simply read again from the buffer). Anything else takes the
+// steps above, so every quirk stays as it was. A word, a quoted string and
 // the rest of a bad line are all scanned in linear time.
 #pragma once
 
@@ -23,6 +30,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/diagnostics.h"
@@ -42,7 +50,7 @@ class Lexer {
   // OpenBSD's lexer works in an 8096-byte buffer.
   static constexpr std::size_t kBufferSize = 8096;
 
-  Lexer(Diagnostics& diagnostics, MacroTable& macros);
+  Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning = true);
 
   // Starts reading `stream` on top of what is being read. `display_name`
   // is what messages call it ("stdin" for standard input).
@@ -80,10 +88,20 @@ class Lexer {
     std::uint32_t column = 0;      // column of the last byte read
     std::string line_text;         // the physical line read so far (for carets)
     std::string canonical;
+    std::unique_ptr<char[]> data;  // what was read and not yet taken: [at, end)
+    std::size_t at = 0;
+    std::size_t end = 0;
+    bool at_eof = false;           // sticky, as stdio's end of file is
   };
   static constexpr int kMaxPushback = 128;
 
   int read_byte(OpenFile& f);
+  bool refill(OpenFile& f);
+  // The bytes lgetc() would return next, as far as they are buffered, when
+  // they come straight from the file; empty otherwise.
+  std::string_view buffered() const;
+  // Takes the first `n` bytes of buffered(), none of them a newline.
+  void take(std::size_t n);
   void complete_line(OpenFile& f);
   int lgetc(int quotec);
   void lungetc(int c);
@@ -101,6 +119,7 @@ class Lexer {
   MacroTable& macros_;
   std::vector<std::unique_ptr<OpenFile>> files_;
   bool keep_lines_ = false;
+  bool quick_ = true;  // see the file comment
   bool include_newline_ = false;
 
   // OpenBSD's lexer state.

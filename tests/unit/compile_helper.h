@@ -45,14 +45,16 @@ struct Compiled {
 };
 
 inline Compiled compile(const std::string& text, FakeResolver& resolver,
-                        output::PrintOptions print = {}, bool verbose = true) {
+                        output::PrintOptions print = {}, bool verbose = true,
+                        parser::ParseOptions parse = {}, bool carets = false) {
   Compiled result;
   CapturedStream out, err;
   Diagnostics diagnostics(err.get());
+  if (carets) diagnostics.set_style(DiagnosticStyle::Caret, false);
   output::RulePrinter printer(out.get(), resolver, diagnostics, print);
   compiler::RuleCompiler rules(resolver, diagnostics, result.plan, verbose ? &printer : nullptr);
   parser::MacroTable macros;
-  parser::ParseDriver driver(rules, diagnostics, macros);
+  parser::ParseDriver driver(rules, diagnostics, macros, parse);
   driver.parse_text("test.conf", text);
   result.out = out.text();
   result.err = err.text();

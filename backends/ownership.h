@@ -32,6 +32,7 @@ struct OwnedKernelEntry {
   OwnedKind kind = OwnedKind::Policy;  // Policy or State
   std::uint64_t identity_hi = 0, identity_lo = 0;
   std::uint64_t digest = 0;  // of the content as it was put in place
+  friend bool operator==(const OwnedKernelEntry&, const OwnedKernelEntry&) = default;
 };
 
 // A daemon entry.
@@ -44,6 +45,7 @@ struct OwnedEntry {
   // load-conn message, hex) or to take it back (isakmpd: the teardown
   // commands). Empty for secrets.
   std::string payload;
+  friend bool operator==(const OwnedEntry&, const OwnedEntry&) = default;
 };
 
 struct OwnedEntries {
@@ -51,6 +53,7 @@ struct OwnedEntries {
   std::vector<OwnedEntry> entries;  // daemon entries
 
   bool empty() const { return kernel.empty() && entries.empty(); }
+  friend bool operator==(const OwnedEntries&, const OwnedEntries&) = default;
   void add(OwnedEntry e) { entries.push_back(std::move(e)); }
   void add(const OwnedKernelEntry& e) { kernel.push_back(e); }
   // The daemon entries of one kind.

@@ -220,7 +220,9 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
       for (const auto& e : previous.entries) now.add(e);
   }
   if (action == Action::Delete) store.remove(source);
-  else store.save(source, now);
+  // An unchanged reload owns what it owned: the record stays as it is,
+  // without even being written out again to be compared.
+  else if (now != previous) store.save(source, now);
   return interrupted(hold, true);
 }
 

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -217,10 +218,13 @@ void record(const LoadTransaction& t, OwnedEntries* now) {
   // By identity, whatever order the load had them in (streaming: the
   // file's), so that the record of the same kernel is the same text and
   // an unchanged reload does not rewrite it.
-  std::sort(now->kernel.begin() + static_cast<std::ptrdiff_t>(first), now->kernel.end(),
-            [](const OwnedKernelEntry& a, const OwnedKernelEntry& b) {
-              return std::tie(a.identity_hi, a.identity_lo) < std::tie(b.identity_hi, b.identity_lo);
-            });
+  auto by_identity = [](const OwnedKernelEntry& a, const OwnedKernelEntry& b) {
+    return std::tie(a.identity_hi, a.identity_lo) < std::tie(b.identity_hi, b.identity_lo);
+  };
+  const auto from = now->kernel.begin() + static_cast<std::ptrdiff_t>(first);
+  // apply() has them sorted already; streaming has the file's order.
+  if (!std::is_sorted(from, now->kernel.end(), by_identity))
+    std::sort(from, now->kernel.end(), by_identity);
   for (const KernelState& st : t.states) {
     const Fingerprint id = state_identity(st);
     now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});
@@ -234,7 +238,6 @@ struct ChannelBackend::Prefetched {
   // Sorted by identity. A deque: it grows by pieces, never holding an old
   // and a new copy of 10^5 entries at once (this runs beside the compile).
   std::deque<HeldPolicy> policies;
-  std::vector<Fingerprint> stale;    // held ones an earlier load of the file added
   std::vector<KernelState> states;   // whole: few, and compared in full
   std::optional<std::string> error;  // the dump failed
 };
@@ -413,7 +416,14 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
     // What the kernel already has; what an earlier load of the file put
     // there and the file no longer has is stale, unless somebody changed it
     // since (then it is no longer ours to remove).
-    const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
+    // Made when first needed: an unchanged reload of 10^5 flows never
+    // asks, and sorting the record's entries to answer would cost more
+    // than the rest of the comparison.
+    std::optional<StaleIndex> stale_policies_index;
+    auto stale_policy_content = [&](const Fingerprint& id) {
+      if (!stale_policies_index) stale_policies_index = stale_candidates(scope, OwnedKind::Policy);
+      return stale_content(*stale_policies_index, id);
+    };
     const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);
     auto desired_with = [&](const Fingerprint& id) -> DesiredPolicy* {
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
@@ -426,7 +436,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       const Fingerprint id = policy_identity(k);
       DesiredPolicy* d = desired_with(id);
       if (d == nullptr) {
-        const std::uint64_t* content = stale_content(stale_policy_ids, id);
+        const std::uint64_t* content = stale_policy_content(id);
         if (content != nullptr && *content == policy_content(k))
           t.stale_policies.push_back(std::move(k));
         return;
@@ -444,15 +454,18 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
     if (read && adding) {
       // Compared by fingerprint; whole policies are read again only when
       // some are needed.
+      // Both sorted by identity: one pass over the two. Whole policies are
+      // wanted for one the load updates and for one an earlier load added
+      // that the file no longer has (undo and removal need them).
       bool wanted_whole = false;
-      for (const Fingerprint& id : read->stale) wanted_whole = wanted_whole || !desired_with(id);
+      auto want = desired.begin();
       for (const HeldPolicy& held : read->policies) {
-        DesiredPolicy* d = desired_with(held.id);
-        if (d == nullptr) continue;
-        if (held.content == d->content) {
-          d->presence = Presence::Same;
-        } else {
-          wanted_whole = true;
+        while (want != desired.end() && want->id < held.id) ++want;
+        if (want != desired.end() && want->id == held.id) {
+          if (held.content == want->content) want->presence = Presence::Same;
+          else wanted_whole = true;
+        } else if (const std::uint64_t* owned = stale_policy_content(held.id)) {
+          wanted_whole = wanted_whole || *owned == held.content;
         }
       }
       if (wanted_whole)
@@ -597,16 +610,13 @@ bool ChannelBackend::settle(const LoadTransaction& t, const SentChanges& sent, b
 
 // --- reading the kernel while the plan is compiled -------------------------
 
-void ChannelBackend::prefetch(const SyncScope& scope) {
+// Which held policies an earlier load added is apply()'s question: it
+// asks it only of those the file no longer has, usually none.
+void ChannelBackend::prefetch(const SyncScope&) {
   auto read = std::make_unique<Prefetched>();
   try {
-    const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
     channel_->dump_policies([&](KernelPolicy&& k) {
-      const Fingerprint id = policy_identity(k);
-      const std::uint64_t content = policy_content(k);
-      const std::uint64_t* owned = stale_content(stale_policy_ids, id);
-      read->policies.push_back({id, content});
-      if (owned != nullptr && *owned == content) read->stale.push_back(id);
+      read->policies.push_back({policy_identity(k), policy_content(k)});
     });
     std::sort(read->policies.begin(), read->policies.end());
     channel_->dump_states([&](KernelState&& k) { read->states.push_back(std::move(k)); });
@@ -625,10 +635,10 @@ bool ChannelBackend::begin_streaming(const Plan& plan, const SyncScope& scope,
   auto transaction = std::make_unique<LoadTransaction>(plan);
   LoadTransaction& t = *transaction;
   t.scope = &scope;
-  // A flow without a direction is two policies (the kernel's third, fwd,
-  // is the channel's); what is reserved and never used is never touched.
-  t.desired.reserve(2 * expected_flows);
-  t.changes.reserve(2 * expected_flows);
+  // A flow rule without a direction is three policies (out, in and the
+  // in's forward twin); what is reserved and never used is never touched.
+  t.desired.reserve(3 * expected_flows);
+  t.changes.reserve(3 * expected_flows);
   try {
     const auto stale_policy_ids = stale_candidates(scope, OwnedKind::Policy);
     const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);

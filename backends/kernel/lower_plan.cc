@@ -97,7 +97,7 @@ TunnelMode PlanLowering::mode_for(const FlowEntry& flow, const IpAddress& peer) 
 
 std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
                                      std::array<KernelPolicy, 2>& out) const {
-  out[0] = lower_policy(flow, 0);
+  lower_policy_into(flow, 0, out[0]);
   const KernelPolicy& p = out[0];
   const bool tunnel = !p.templates.empty() && p.templates[0].mode == TunnelMode::Tunnel;
   if (p.dir == PolicyDir::In && (tunnel || p.templates.empty())) {
@@ -110,6 +110,16 @@ std::size_t PlanLowering::lower_flow(const FlowEntry& flow,
 
 KernelPolicy PlanLowering::lower_policy(const FlowEntry& flow, std::uint8_t sub) const {
   KernelPolicy p;
+  lower_policy_into(flow, sub, p);
+  return p;
+}
+
+void PlanLowering::lower_policy_into(const FlowEntry& flow, std::uint8_t sub,
+                                     KernelPolicy& p) const {
+  std::vector<PolicyTemplate> templates = std::move(p.templates);
+  templates.clear();
+  p = KernelPolicy{};
+  p.templates = std::move(templates);
   p.selector.src = compiler::network_of(flow.src);
   p.selector.dst = compiler::network_of(flow.dst);
   p.selector.proto = flow.proto;
@@ -149,7 +159,6 @@ KernelPolicy PlanLowering::lower_policy(const FlowEntry& flow, std::uint8_t sub)
   }
   // The second policy of an inbound flow is its forward twin.
   if (sub == 1) p.dir = PolicyDir::Fwd;
-  return p;
 }
 
 KernelState PlanLowering::lower_sa(const SaEntry& sa) const {

@@ -69,6 +69,10 @@ class PlanLowering {
                          std::array<KernelPolicy, 2>& out) const;
   // One of them: `sub` as lower_flow() numbers them.
   KernelPolicy lower_policy(const compiler::FlowEntry& flow, std::uint8_t sub) const;
+  // The same into `out`, whose template list keeps its storage: a load
+  // lowers 3x10^5 policies, and a fresh list each is a malloc and a free.
+  void lower_policy_into(const compiler::FlowEntry& flow, std::uint8_t sub,
+                         KernelPolicy& out) const;
   KernelState lower_sa(const compiler::SaEntry& sa) const;
 
  private:

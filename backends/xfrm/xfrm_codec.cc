@@ -73,6 +73,15 @@ class MessageWriter {
   template <typename T>
   void put(const T& value) { raw(&value, sizeof value); }
 
+  // The header of an attribute whose `size` bytes of value (a multiple
+  // of 4) the caller then put()s.
+  void attribute_header(std::uint16_t type, std::size_t size) {
+    nlattr attr{};
+    attr.nla_type = type;
+    attr.nla_len = static_cast<std::uint16_t>(kAttributeHeader + size);
+    put(attr);
+  }
+
   // An attribute whose value is `head` followed by `tail` bytes.
   void attribute(std::uint16_t type, const void* head, std::size_t head_size,
                  const void* tail = nullptr, std::size_t tail_size = 0) {
@@ -406,7 +415,7 @@ void encode_policy_change(std::vector<std::uint8_t>& out, ChangeKind kind,
   info.action = p.block ? XFRM_POLICY_BLOCK : XFRM_POLICY_ALLOW;
   m.put(info);
   if (!p.templates.empty()) {
-    std::vector<xfrm_user_tmpl> templates;
+    m.attribute_header(XFRMA_TMPL, p.templates.size() * sizeof(xfrm_user_tmpl));
     for (const PolicyTemplate& t : p.templates) {
       xfrm_user_tmpl x{};
       x.id.daddr = to_xfrm(t.dst);
@@ -421,9 +430,9 @@ void encode_policy_change(std::vector<std::uint8_t>& out, ChangeKind kind,
       x.mode = t.mode == TunnelMode::Transport ? XFRM_MODE_TRANSPORT : XFRM_MODE_TUNNEL;
       x.optional = t.optional ? 1 : 0;
       x.aalgos = x.ealgos = x.calgos = ~0U;
-      templates.push_back(x);
+      static_assert(sizeof x % 4 == 0, "templates follow each other unpadded");
+      m.put(x);
     }
-    m.attribute(XFRMA_TMPL, templates.data(), templates.size() * sizeof(xfrm_user_tmpl));
   }
   if (p.mark != 0 || p.mark_mask != 0) {
     xfrm_mark mark{p.mark, p.mark_mask};

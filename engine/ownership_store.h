@@ -62,12 +62,10 @@ class OwnershipStore {
  private:
   std::string path_of(const std::string& source) const;
   std::optional<std::pair<std::string, backends::OwnedEntries>> read_file(
-      const std::string& path, std::string* raw = nullptr) const;
+      const std::string& path) const;
 
   Diagnostics& diag_;
   std::string dir_;
-  // Digest and size of each source's record when load() read it.
-  mutable std::map<std::string, std::pair<std::uint64_t, std::size_t>> last_digest_;
 };
 
 }  // namespace ipsecctl::engine

@@ -424,7 +424,11 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       if (!stale_policies_index) stale_policies_index = stale_candidates(scope, OwnedKind::Policy);
       return stale_content(*stale_policies_index, id);
     };
-    const auto stale_state_ids = stale_candidates(scope, OwnedKind::State);
+    std::optional<StaleIndex> stale_states_index;
+    auto stale_state_content = [&](const Fingerprint& id) {
+      if (!stale_states_index) stale_states_index = stale_candidates(scope, OwnedKind::State);
+      return stale_content(*stale_states_index, id);
+    };
     auto desired_with = [&](const Fingerprint& id) -> DesiredPolicy* {
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
                                  [](const DesiredPolicy& d, const Fingerprint& f) { return d.id < f; });
@@ -484,7 +488,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       const Fingerprint id = state_identity(k);
       auto it = state_index.find(id);
       if (it == state_index.end()) {
-        const std::uint64_t* content = stale_content(stale_state_ids, id);
+        const std::uint64_t* content = stale_state_content(id);
         if (content != nullptr && *content == state_content(k))
           t.stale_states.push_back(std::move(k));
         return;

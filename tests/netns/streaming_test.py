@@ -76,11 +76,19 @@ def run_checks(b, tmp):
     check("... and leaves the kernel exactly as the ordinary path does (updates, duplicates, "
           "bypass, deny, subnets, ports)", same and len(nt.policy_blocks(streamed)) == 3 * (1500 + 24),
           "%d and %d policies" % (len(nt.policy_blocks(plain)), len(nt.policy_blocks(streamed))))
+    def records():
+        state = os.environ["IPSECCTL_STATE_DIR"]
+        return sorted((os.path.join(d, f), os.stat(os.path.join(d, f)).st_ino,
+                       os.stat(os.path.join(d, f)).st_mtime_ns)
+                      for d, _, fs in os.walk(state) for f in fs if f.endswith(".record"))
+    before = records()
     mon = nt.Monitor(streamed)
     rc, _, err = load(b, streamed, conf)
     events = mon.stop()
     check("reloading the streamed file sends nothing", rc == 0 and events.strip() == "",
           err + events[:500])
+    check("... and leaves its record as it was (not written again)",
+          len(before) == 2 and records() == before, "%s / %s" % (before, records()))
 
     # An edited reload reads the kernel while the file compiles (a file with
     # a record is never streamed); standard input reads it afterwards.

@@ -74,6 +74,11 @@ struct SyncScope {
   // Filled by a successful apply(): what the file owns afterwards, for
   // the part this backend is responsible for.
   OwnedEntries* now = nullptr;
+  // Where given, set instead by the kernel backend when the file owns
+  // exactly the kernel entries `previous` lists, in its order (an
+  // unchanged reload): they are not copied into `now`, 10^5 of them being
+  // 10 MB.
+  bool* kernel_as_before = nullptr;
 };
 
 // FNV-1a, 64 bits: digests of messages that stay equal from one run (and

@@ -190,7 +190,9 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
                            const backends::OwnedEntries& previous,
                            const backends::OwnedEntries& others) {
   backends::OwnedEntries now;
-  const backends::SyncScope scope{&previous, &others, &now};
+  bool kernel_as_before = false;
+  backends::SyncScope scope{&previous, &others, &now};
+  scope.kernel_as_before = &kernel_as_before;
 
   // From here on a signal waits until the kernel and the daemon are either
   // fully changed or back as they were.
@@ -222,7 +224,10 @@ bool Session::apply_locked(const compiler::Plan& plan, Action action, const std:
   if (action == Action::Delete) store.remove(source);
   // An unchanged reload owns what it owned: the record stays as it is,
   // without even being written out again to be compared.
-  else if (now != previous) store.save(source, now);
+  else if (kernel_as_before ? now.entries != previous.entries : now != previous) {
+    if (kernel_as_before) now.kernel = previous.kernel;
+    store.save(source, now);
+  }
   return interrupted(hold, true);
 }
 

@@ -231,6 +231,23 @@ void record(const LoadTransaction& t, OwnedEntries* now) {
   }
 }
 
+// Whether record() would list exactly the kernel entries `previous` does.
+bool record_unchanged(const LoadTransaction& t, const OwnedEntries& previous) {
+  std::size_t i = 0;
+  auto next_is = [&](OwnedKind kind, const Fingerprint& id, std::uint64_t content) {
+    if (i == previous.kernel.size()) return false;
+    const OwnedKernelEntry& e = previous.kernel[i++];
+    return e.kind == kind && e.identity_hi == id.hi && e.identity_lo == id.lo &&
+           e.digest == content;
+  };
+  for (const DesiredPolicy& d : t.desired)
+    if (d.presence != Presence::Duplicate && !next_is(OwnedKind::Policy, d.id, d.content))
+      return false;
+  for (const KernelState& st : t.states)
+    if (!next_is(OwnedKind::State, state_identity(st), state_content(st))) return false;
+  return i == previous.kernel.size();
+}
+
 }  // namespace
 
 // What prefetch() read.
@@ -547,7 +564,12 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       if (adding) record(t, scope.now);
     };
     if (changes.empty()) {
-      record_ownership();
+      if (adding && scope.kernel_as_before != nullptr && scope.now != nullptr &&
+          scope.now->kernel.empty() && scope.previous != nullptr &&
+          record_unchanged(t, *scope.previous))
+        *scope.kernel_as_before = true;
+      else
+        record_ownership();
       return true;
     }
 

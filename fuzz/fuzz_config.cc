@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "common/diagnostics.h"
@@ -47,6 +48,40 @@ class OfflineResolver : public compiler::Resolver {
   compiler::SystemResolver system_;
 };
 
+// Everything one parse prints (messages, carets, rules) and how many
+// errors it counted, with the lexer's quick way on or off.
+std::string transcript(const std::string& text, bool quick, bool carets) {
+  char* buffer = nullptr;
+  std::size_t length = 0;
+  std::FILE* out = ::open_memstream(&buffer, &length);
+  std::string result;
+  {
+    OfflineResolver resolver;
+    Diagnostics diagnostics(out);
+    if (carets) diagnostics.set_style(DiagnosticStyle::Caret, false);
+    compiler::Plan plan;
+    output::RulePrinter printer(out, resolver, diagnostics, output::PrintOptions{});
+    compiler::RuleCompiler rules(resolver, diagnostics, plan, &printer);
+    parser::MacroTable macros;
+    macros.define("fuzz", "192.0.2.1", true);
+    parser::ParseOptions options;
+    options.check_file_secrecy = false;
+    options.quick_scanning = quick;
+    parser::ParseDriver driver(rules, diagnostics, macros, options);
+    try {
+      driver.parse_text("fuzz.conf", text);
+    } catch (const FatalError& e) {
+      result += std::string("fatal: ") + e.what() + "\n";
+    }
+    diagnostics.flush();
+    result += "errors: " + std::to_string(diagnostics.error_count()) + "\n";
+  }
+  std::fclose(out);
+  result.append(buffer, length);
+  std::free(buffer);
+  return result;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -74,5 +109,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)compiler::isakmpd_delete_commands(ike);
   }
   (void)output::render_plan_json(plan, diagnostics, output::PlanJsonOptions{});
+  // The lexer takes runs of plain bytes in one step (parser/lexer.h); the
+  // step-by-step way must print exactly the same, carets included.
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const bool carets = size % 2 == 1;
+  if (transcript(text, true, carets) != transcript(text, false, carets)) __builtin_trap();
   return 0;
 }

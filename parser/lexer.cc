@@ -379,6 +379,7 @@ Parser::symbol_type Lexer::next() {
           buf_.append(rest.data(), n);
           take(n);
           if (n > 0) end = end_pos_;
+          lungetc(lgetc(0));  // the byte after the number, as the slow way reads it
           token_span_ = span_of(start, end);
           long long value = 0;
           const char* problem = nullptr;
@@ -444,7 +445,13 @@ Parser::symbol_type Lexer::next() {
             take(n);
             end = end_pos_;
           }
-          if (n < rest.size() && rest[n] != '\\') break;
+          if (n < rest.size() && rest[n] != '\\') {
+            // The byte that ends the word is read and pushed back, as the
+            // slow way does: a newline hands its line to the diagnostics
+            // now, not with the next token.
+            lungetc(lgetc(0));
+            break;
+          }
           if (n > 0 && n == rest.size()) continue;
         }
         // One byte the step-by-step way: a backslash, a macro's value,

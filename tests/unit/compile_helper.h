@@ -62,6 +62,31 @@ inline Compiled compile(const std::string& text, FakeResolver& resolver,
   return result;
 }
 
+// Everything one parse prints, messages and rules in the order they came
+// out (one stream for both), and its error count.
+inline std::string transcript(const std::string& text, parser::ParseOptions parse, bool carets) {
+  FakeResolver resolver;
+  CapturedStream out;
+  int errors = 0;
+  {
+    Diagnostics diagnostics(out.get());
+    if (carets) diagnostics.set_style(DiagnosticStyle::Caret, false);
+    compiler::Plan plan;
+    output::RulePrinter printer(out.get(), resolver, diagnostics, {});
+    compiler::RuleCompiler rules(resolver, diagnostics, plan, &printer);
+    parser::MacroTable macros;
+    parser::ParseDriver driver(rules, diagnostics, macros, parse);
+    try {
+      driver.parse_text("test.conf", text);
+    } catch (const FatalError& e) {
+      std::fprintf(out.get(), "fatal: %s\n", e.what());
+    }
+    diagnostics.flush();
+    errors = diagnostics.error_count();
+  }
+  return out.text() + "errors: " + std::to_string(errors) + "\n";
+}
+
 inline Compiled compile(const std::string& text) {
   FakeResolver resolver;
   return compile(text, resolver);

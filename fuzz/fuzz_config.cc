@@ -12,6 +12,7 @@
 #include "compiler/rule_compiler.h"
 #include "output/json_render.h"
 #include "output/rule_printer.h"
+#include "parser/lexer.h"
 #include "parser/macro_table.h"
 #include "parser/parse_driver.h"
 
@@ -50,7 +51,7 @@ class OfflineResolver : public compiler::Resolver {
 
 // Everything one parse prints (messages, carets, rules) and how many
 // errors it counted, with the lexer's quick way on or off.
-std::string transcript(const std::string& text, bool quick, bool carets) {
+std::string transcript(const std::string& text, bool quick, bool carets, std::size_t block) {
   char* buffer = nullptr;
   std::size_t length = 0;
   std::FILE* out = ::open_memstream(&buffer, &length);
@@ -67,6 +68,7 @@ std::string transcript(const std::string& text, bool quick, bool carets) {
     parser::ParseOptions options;
     options.check_file_secrecy = false;
     options.quick_scanning = quick;
+    options.read_block_size = block;
     parser::ParseDriver driver(rules, diagnostics, macros, options);
     try {
       driver.parse_text("fuzz.conf", text);
@@ -110,9 +112,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)output::render_plan_json(plan, diagnostics, output::PlanJsonOptions{});
   // The lexer takes runs of plain bytes in one step (parser/lexer.h); the
-  // step-by-step way must print exactly the same, carets included.
+  // step-by-step way must print exactly the same, carets included, also
+  // when blocks of a few bytes end the runs anywhere.
   const std::string text(reinterpret_cast<const char*>(data), size);
   const bool carets = size % 2 == 1;
-  if (transcript(text, true, carets) != transcript(text, false, carets)) __builtin_trap();
+  const std::size_t block = size % 3 == 0 ? parser::Lexer::kReadBlockSize : 1 + size % 7;
+  if (transcript(text, true, carets, block) !=
+      transcript(text, false, carets, parser::Lexer::kReadBlockSize))
+    __builtin_trap();
   return 0;
 }

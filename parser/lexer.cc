@@ -47,9 +47,6 @@ bool to_number(const std::string& text, long long& value, const char*& problem) 
   return true;
 }
 
-// Large blocks: a configuration of 100k rules is read in a hundred calls.
-constexpr std::size_t kReadBufferSize = 1 << 16;
-
 // How long a run of digits may be for the quick way to read it: the
 // characters OpenBSD pushes back when it turns out to be a word must all
 // fit its pushback buffer, or some are lost, which only the slow way does.
@@ -61,11 +58,13 @@ void Lexer::FileCloser::operator()(std::FILE* f) const {
   if (f != nullptr && f != stdin) std::fclose(f);
 }
 
-Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning)
+Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning,
+             std::size_t block_size)
     : diag_(diagnostics),
       macros_(macros),
       keep_lines_(diagnostics.wants_source_lines()),
-      quick_(quick_scanning) {
+      quick_(quick_scanning),
+      block_size_(block_size == 0 ? 1 : block_size) {
   buf_.reserve(kBufferSize);
 }
 
@@ -103,13 +102,13 @@ void Lexer::error(const std::string& message, std::string hint) {
 // string (fmemopen).
 bool Lexer::refill(OpenFile& f) {
   if (f.at_eof) return false;
-  if (!f.data) f.data = std::make_unique<char[]>(kReadBufferSize);
+  if (!f.data) f.data = std::make_unique<char[]>(block_size_);
   f.at = f.end = 0;
   const int fd = ::fileno(f.stream.get());
   for (;;) {
-    const ssize_t n = fd >= 0 ? ::read(fd, f.data.get(), kReadBufferSize)
+    const ssize_t n = fd >= 0 ? ::read(fd, f.data.get(), block_size_)
                               : static_cast<ssize_t>(
-                                    std::fread(f.data.get(), 1, kReadBufferSize, f.stream.get()));
+                                    std::fread(f.data.get(), 1, block_size_, f.stream.get()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       f.at_eof = true;

@@ -50,7 +50,11 @@ class Lexer {
   // OpenBSD's lexer works in an 8096-byte buffer.
   static constexpr std::size_t kBufferSize = 8096;
 
-  Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning = true);
+  // Large blocks: a configuration of 100k rules is read in a hundred calls.
+  static constexpr std::size_t kReadBlockSize = 1 << 16;
+
+  Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning = true,
+        std::size_t block_size = kReadBlockSize);
 
   // Starts reading `stream` on top of what is being read. `display_name`
   // is what messages call it ("stdin" for standard input).
@@ -120,6 +124,7 @@ class Lexer {
   std::vector<std::unique_ptr<OpenFile>> files_;
   bool keep_lines_ = false;
   bool quick_ = true;  // see the file comment
+  std::size_t block_size_;
   bool include_newline_ = false;
 
   // OpenBSD's lexer state.

@@ -28,7 +28,7 @@ ParseDriver::ParseDriver(Semantics& semantics, Diagnostics& diagnostics, MacroTa
       diagnostics_(diagnostics),
       macros_(macros),
       options_(options),
-      lexer_(diagnostics, macros, options_.quick_scanning) {}
+      lexer_(diagnostics, macros, options_.quick_scanning, options_.read_block_size) {}
 
 Lexer::FilePtr ParseDriver::open_file(const std::string& path, bool top_level) {
   if (top_level && path == "-") return Lexer::FilePtr(stdin);

@@ -26,6 +26,9 @@ struct ParseOptions {
   // Off: the lexer reads every character the step-by-step way (for the
   // test that holds both ways to the same tokens, spans and messages).
   bool quick_scanning = true;
+  // How much the lexer reads at a time (tests make it tiny, so that the
+  // end of a block falls everywhere).
+  std::size_t read_block_size = Lexer::kReadBlockSize;
 };
 
 class ParseDriver {

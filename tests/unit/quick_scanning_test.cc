@@ -1,7 +1,7 @@
 // The lexer takes runs of plain characters from its buffer in one step
 // (parser/lexer.h). These tests hold that quick way to the step-by-step
 // way on inputs built to reach every branch where they could part: a run
-// cut by the end of a 64 KiB block, digits that turn out to be a word,
+// cut by the end of a block, digits that turn out to be a word,
 // backslashes, comments continued on the next line, macros, runs longer
 // than OpenBSD's pushback buffer or its word limit. Both ways must give
 // the same rules, the same messages on the same lines, the same count.
@@ -96,21 +96,22 @@ TEST(QuickScanning, AgreesOnEachTrickyLine) {
   for (const std::string& line : tricky_lines()) expect_same(line, line.substr(0, 80));
 }
 
-// Each tricky line placed so that the end of the first 64 KiB block falls
-// at every one of its bytes (and just before and after).
-TEST(QuickScanning, AgreesWhereverABlockEnds) {
-  constexpr std::size_t kBlock = 1 << 16;
+// The quick way stops at the end of what is buffered. With blocks of a
+// few bytes, that end falls everywhere: inside words, numbers, blanks and
+// comments, on backslashes and newlines.
+TEST(QuickScanning, AgreesWhateverTheBlockSize) {
+  parser::ParseOptions step;
+  step.quick_scanning = false;
   for (const std::string& line : tricky_lines()) {
-    if (line.size() > 300) continue;  // the long ones are covered above
-    for (std::size_t cut = 0; cut <= line.size() + 1; ++cut) {
-      // Filler of comment and blank lines up to kBlock - cut bytes.
-      std::string text;
-      const std::size_t want = kBlock - cut;
-      while (text.size() + 81 < want) text += "# " + std::string(77, '-') + "\n";
-      text += std::string(want - text.size() - 1, ' ') + "\n";
-      text += line;
-      text += "flow esp from 10.0.0.1 to 10.0.0.9 peer 192.0.2.1\n";
-      expect_same(text, "cut " + std::to_string(cut) + " in: " + line.substr(0, 60));
+    const std::string text = line + "flow esp from 10.0.0.1 to 10.0.0.9 peer 192.0.2.1\n" + line;
+    for (const bool carets : {false, true}) {
+      const std::string expected = transcript(text, step, carets);
+      for (const std::size_t block : {1ul, 2ul, 3ul, 5ul, 7ul, 13ul, 64ul}) {
+        parser::ParseOptions quick;
+        quick.read_block_size = block;
+        EXPECT_EQ(transcript(text, quick, carets), expected)
+            << "blocks of " << block << ": " << line.substr(0, 60);
+      }
     }
   }
 }

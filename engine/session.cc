@@ -245,14 +245,26 @@ namespace {
 
 // Hands the kernel backend each flow the compiler adds, once the first
 // pass has said the file may stream: until then the flows only gather in
-// the plan, and the first to arrive after the answer brings them all.
+// the plan, and the first to arrive after the answer brings them all. The
+// backend is opened only then, so that a kernel that cannot be reached is
+// reported by apply(), after the file's own errors.
 class GatedStreamer final : public compiler::RuleListener {
  public:
   enum class State { Waiting, Streaming, Declined, KernelFailed };
 
-  GatedStreamer(backends::KernelBackend& kernel, FirstPass& first_pass,
-                const compiler::Plan& plan, const backends::SyncScope& scope)
-      : kernel_(kernel), first_pass_(first_pass), plan_(plan), scope_(scope) {}
+  GatedStreamer(std::function<backends::KernelBackend*()> open_kernel, FirstPass& first_pass,
+                const compiler::Plan& plan, const backends::SyncScope& scope,
+                std::function<bool()> stop)
+      : open_kernel_(std::move(open_kernel)),
+        first_pass_(first_pass),
+        plan_(plan),
+        scope_(scope),
+        stop_(std::move(stop)) {}
+  ~GatedStreamer() override {
+    if (kernel_ != nullptr) kernel_->set_stop_check({});
+  }
+  GatedStreamer(const GatedStreamer&) = delete;
+  GatedStreamer& operator=(const GatedStreamer&) = delete;
 
   void macro_defined(const std::string&, const std::string&) override {}
   void rule_added(const compiler::Plan&, compiler::RuleRef rule) override {
@@ -271,26 +283,32 @@ class GatedStreamer final : public compiler::RuleListener {
     if (state_ == State::Streaming) catch_up(plan_.flows.size());
     return state_;
   }
+  // The backend, once streaming.
+  backends::KernelBackend& kernel() { return *kernel_; }
 
  private:
   void open() {
     const compiler::SyntaxShape& shape = first_pass_.shape();
+    state_ = State::Declined;
     if (!shape.clean || shape.ike_rules != 0 || shape.sa_rules != 0 ||
         shape.flow_rules < Session::kStreamingFlows)
-      state_ = State::Declined;
-    else if (!kernel_.begin_streaming(plan_, scope_, shape.flow_rules))
-      state_ = State::KernelFailed;
-    else
-      state_ = State::Streaming;
+      return;
+    kernel_ = open_kernel_();
+    if (kernel_ == nullptr) return;
+    kernel_->set_stop_check(stop_);
+    state_ = kernel_->begin_streaming(plan_, scope_, shape.flow_rules) ? State::Streaming
+                                                                       : State::KernelFailed;
   }
   void catch_up(std::size_t end) {
-    for (; next_ < end; ++next_) kernel_.stream_flow(static_cast<std::uint32_t>(next_));
+    for (; next_ < end; ++next_) kernel_->stream_flow(static_cast<std::uint32_t>(next_));
   }
 
-  backends::KernelBackend& kernel_;
+  std::function<backends::KernelBackend*()> open_kernel_;
   FirstPass& first_pass_;
   const compiler::Plan& plan_;
   const backends::SyncScope& scope_;
+  std::function<bool()> stop_;
+  backends::KernelBackend* kernel_ = nullptr;
   State state_ = State::Waiting;
   std::size_t next_ = 0;  // the first flow not handed over yet
 };
@@ -314,19 +332,21 @@ Session::Streamed Session::load_while_compiling(const compiler::Plan& plan,
   const backends::SyncScope scope{&previous, &others, &now};
 
   SignalHold hold;
-  auto stop = [&hold] { return hold.pending().has_value(); };
-  kernel().set_stop_check(stop);
-  struct ClearStop {
-    backends::KernelBackend& kernel;
-    ~ClearStop() { kernel.set_stop_check({}); }
-  } clear_stop{kernel()};
   FirstPass first_pass(path, defines);
-  GatedStreamer streamer(kernel(), first_pass, plan, scope);
+  GatedStreamer streamer(
+      [this]() -> backends::KernelBackend* {
+        try {
+          return &kernel();
+        } catch (const backends::KernelError&) {
+          return nullptr;  // apply() reports it, after the file's own errors
+        }
+      },
+      first_pass, plan, scope, [&hold] { return hold.pending().has_value(); });
   const bool compiled = compile(&streamer);
   const GatedStreamer::State state = streamer.settle();
   const bool streaming = state == GatedStreamer::State::Streaming;
   if (!compiled) {
-    if (streaming) kernel().abandon_streaming();
+    if (streaming) streamer.kernel().abandon_streaming();
     interrupted(hold, false);
     return Streamed::CompileFailed;
   }
@@ -339,10 +359,10 @@ Session::Streamed Session::load_while_compiling(const compiler::Plan& plan,
   if (!plan.ikes.empty()) {
     // The file gained ike rules after the first pass: the daemon comes
     // first, so what went out is taken back and the plan loads with apply().
-    if (!kernel().abandon_streaming()) return Streamed::LoadFailed;
+    if (!streamer.kernel().abandon_streaming()) return Streamed::LoadFailed;
     return Streamed::Compiled;
   }
-  const bool ok = kernel().finish_streaming();
+  const bool ok = streamer.kernel().finish_streaming();
   if (ok) store.save(source, now);
   return interrupted(hold, ok) ? Streamed::Loaded : Streamed::LoadFailed;
 }

@@ -15,6 +15,7 @@ it made is removed on the way out.
 
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -168,6 +169,25 @@ def run_checks(b, tmp):
           rc1 == rc2 and sorted(nt.policy_blocks(ns_stdin)) == sorted(nt.policy_blocks(ns_file))
           and err1.replace("stdin", "with-sa.conf") == err2.replace(tmp + "/", ""),
           "stdin %d %s / file %d %s" % (rc1, err1[-300:], rc2, err2[-300:]))
+
+    # A kernel backend that cannot be opened is reported after the file's
+    # own errors, as on the ordinary path: the streamed load opens it only
+    # once the first pass has found the file clean. PF_KEY is such a
+    # backend where the kernel lacks af_key (this host's kernel does).
+    try:
+        socket.socket(15, socket.SOCK_RAW, 2).close()  # AF_KEY, PF_KEY_V2
+        have_pfkey = True
+    except OSError:
+        have_pfkey = False
+    if not have_pfkey:
+        ns = nt.new_namespace("nokey")
+        proc = subprocess.run(["ip", "netns", "exec", ns, b, "--kernel", "pfkey", "-f", broken],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        err = proc.stderr.decode()
+        check("a large file with a syntax error, through a backend the kernel lacks: the file's "
+              "error is reported, not the kernel's",
+              proc.returncode == 1 and "broken.conf: %d: syntax error" % last in err
+              and "PF_KEY is not available" not in err, err[-400:])
 
     # A flow the Linux kernel cannot express, late in the file.
     ns = nt.new_namespace("refused")

@@ -277,6 +277,17 @@ SourceSpan Lexer::span_of(const Position& first, const Position& last) {
   return s;
 }
 
+// The digits in buf_ as a NUMBER (token_span_ set), or OpenBSD's error.
+Parser::symbol_type Lexer::number_token() {
+  long long value = 0;
+  const char* problem = nullptr;
+  if (!to_number(buf_, value, problem)) {
+    error("\"" + buf_ + "\" invalid number: " + problem);
+    return findeol();
+  }
+  return Parser::make_NUMBER(value, token_span_);
+}
+
 Parser::symbol_type Lexer::char_token(int c, const SourceSpan& span) {
   switch (c) {
     case '\n': return Parser::make_NEWLINE(span);
@@ -380,13 +391,7 @@ Parser::symbol_type Lexer::next() {
           if (n > 0) end = end_pos_;
           lungetc(lgetc(0));  // the byte after the number, as the slow way reads it
           token_span_ = span_of(start, end);
-          long long value = 0;
-          const char* problem = nullptr;
-          if (!to_number(buf_, value, problem)) {
-            error("\"" + buf_ + "\" invalid number: " + problem);
-            return findeol();
-          }
-          return Parser::make_NUMBER(value, token_span_);
+          return number_token();
         }
         // A word, read again below from where it starts, or a minus.
         end = start;
@@ -406,13 +411,7 @@ Parser::symbol_type Lexer::next() {
         const bool lone_minus = buf_.size() == 1 && buf_[0] == '-';
         if (!lone_minus && (c == EOF || allowed_to_end_number(c))) {
           token_span_ = span_of(start, end);
-          long long value = 0;
-          const char* problem = nullptr;
-          if (!to_number(buf_, value, problem)) {
-            error("\"" + buf_ + "\" invalid number: " + problem);
-            return findeol();
-          }
-          return Parser::make_NUMBER(value, token_span_);
+          return number_token();
         }
         // Not a number after all: push the digits back and read a word.
         while (buf_.size() > 1) {

@@ -116,6 +116,7 @@ class Lexer {
   void sync_position();
   static SourceSpan span_of(const Position& first, const Position& last);
   Parser::symbol_type char_token(int c, const SourceSpan& span);
+  Parser::symbol_type number_token();
 
   OpenFile& current() { return *files_.back(); }
 

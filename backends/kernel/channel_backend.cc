@@ -125,6 +125,23 @@ const std::uint64_t* stale_content(const StaleIndex& index, const Fingerprint& i
   return it != index.end() && it->first == id ? &it->second : nullptr;
 }
 
+// stale_candidates(), made on the first question: an unchanged reload of
+// 10^5 flows never asks, and sorting the record's entries to answer would
+// cost more than the rest of the comparison.
+class LazyStaleIndex {
+ public:
+  LazyStaleIndex(const SyncScope& scope, OwnedKind kind) : scope_(scope), kind_(kind) {}
+  const std::uint64_t* content(const Fingerprint& id) {
+    if (!index_) index_ = stale_candidates(scope_, kind_);
+    return stale_content(*index_, id);
+  }
+
+ private:
+  const SyncScope& scope_;
+  OwnedKind kind_;
+  std::optional<StaleIndex> index_;
+};
+
 // A policy the kernel holds, as far as comparing needs it: 24 bytes, so
 // 10^5 of them cost a few MiB, where whole policies would cost tens.
 struct HeldPolicy {
@@ -207,14 +224,23 @@ struct LoadTransaction {
 
 namespace {
 
+// The record's line for a policy and for an SA: record() writes them,
+// record_unchanged() compares them.
+OwnedKernelEntry owned(const DesiredPolicy& d) {
+  return OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content};
+}
+OwnedKernelEntry owned(const KernelState& st) {
+  const Fingerprint id = state_identity(st);
+  return OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)};
+}
+
 // What the file owns after a successful load.
 void record(const LoadTransaction& t, OwnedEntries* now) {
   if (now == nullptr) return;
   now->kernel.reserve(now->kernel.size() + t.desired.size() + t.states.size());
   const std::size_t first = now->kernel.size();
   for (const DesiredPolicy& d : t.desired)
-    if (d.presence != Presence::Duplicate)
-      now->add(OwnedKernelEntry{OwnedKind::Policy, d.id.hi, d.id.lo, d.content});
+    if (d.presence != Presence::Duplicate) now->add(owned(d));
   // By identity, whatever order the load had them in (streaming: the
   // file's), so that the record of the same kernel is the same text and
   // an unchanged reload does not rewrite it.
@@ -225,27 +251,19 @@ void record(const LoadTransaction& t, OwnedEntries* now) {
   // apply() has them sorted already; streaming has the file's order.
   if (!std::is_sorted(from, now->kernel.end(), by_identity))
     std::sort(from, now->kernel.end(), by_identity);
-  for (const KernelState& st : t.states) {
-    const Fingerprint id = state_identity(st);
-    now->add(OwnedKernelEntry{OwnedKind::State, id.hi, id.lo, state_content(st)});
-  }
+  for (const KernelState& st : t.states) now->add(owned(st));
 }
 
-// Whether record() would list exactly the kernel entries `previous` does.
+// Whether record() of apply()'s transaction (its policies sorted) would
+// list exactly the kernel entries `previous` does.
 bool record_unchanged(const LoadTransaction& t, const OwnedEntries& previous) {
-  std::size_t i = 0;
-  auto next_is = [&](OwnedKind kind, const Fingerprint& id, std::uint64_t content) {
-    if (i == previous.kernel.size()) return false;
-    const OwnedKernelEntry& e = previous.kernel[i++];
-    return e.kind == kind && e.identity_hi == id.hi && e.identity_lo == id.lo &&
-           e.digest == content;
-  };
+  auto e = previous.kernel.begin();
   for (const DesiredPolicy& d : t.desired)
-    if (d.presence != Presence::Duplicate && !next_is(OwnedKind::Policy, d.id, d.content))
+    if (d.presence != Presence::Duplicate && (e == previous.kernel.end() || !(*e++ == owned(d))))
       return false;
   for (const KernelState& st : t.states)
-    if (!next_is(OwnedKind::State, state_identity(st), state_content(st))) return false;
-  return i == previous.kernel.size();
+    if (e == previous.kernel.end() || !(*e++ == owned(st))) return false;
+  return e == previous.kernel.end();
 }
 
 }  // namespace
@@ -433,19 +451,8 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
     // What the kernel already has; what an earlier load of the file put
     // there and the file no longer has is stale, unless somebody changed it
     // since (then it is no longer ours to remove).
-    // Made when first needed: an unchanged reload of 10^5 flows never
-    // asks, and sorting the record's entries to answer would cost more
-    // than the rest of the comparison.
-    std::optional<StaleIndex> stale_policies_index;
-    auto stale_policy_content = [&](const Fingerprint& id) {
-      if (!stale_policies_index) stale_policies_index = stale_candidates(scope, OwnedKind::Policy);
-      return stale_content(*stale_policies_index, id);
-    };
-    std::optional<StaleIndex> stale_states_index;
-    auto stale_state_content = [&](const Fingerprint& id) {
-      if (!stale_states_index) stale_states_index = stale_candidates(scope, OwnedKind::State);
-      return stale_content(*stale_states_index, id);
-    };
+    LazyStaleIndex stale_policies{scope, OwnedKind::Policy};
+    LazyStaleIndex stale_states{scope, OwnedKind::State};
     auto desired_with = [&](const Fingerprint& id) -> DesiredPolicy* {
       auto it = std::lower_bound(desired.begin(), desired.end(), id,
                                  [](const DesiredPolicy& d, const Fingerprint& f) { return d.id < f; });
@@ -457,7 +464,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       const Fingerprint id = policy_identity(k);
       DesiredPolicy* d = desired_with(id);
       if (d == nullptr) {
-        const std::uint64_t* content = stale_policy_content(id);
+        const std::uint64_t* content = stale_policies.content(id);
         if (content != nullptr && *content == policy_content(k))
           t.stale_policies.push_back(std::move(k));
         return;
@@ -485,8 +492,8 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
         if (want != desired.end() && want->id == held.id) {
           if (held.content == want->content) want->presence = Presence::Same;
           else wanted_whole = true;
-        } else if (const std::uint64_t* owned = stale_policy_content(held.id)) {
-          wanted_whole = wanted_whole || *owned == held.content;
+        } else if (const std::uint64_t* added = stale_policies.content(held.id)) {
+          wanted_whole = wanted_whole || *added == held.content;
         }
       }
       if (wanted_whole)
@@ -505,7 +512,7 @@ bool ChannelBackend::apply(const Plan& plan, Action action, const SyncScope& sco
       const Fingerprint id = state_identity(k);
       auto it = state_index.find(id);
       if (it == state_index.end()) {
-        const std::uint64_t* content = stale_state_content(id);
+        const std::uint64_t* content = stale_states.content(id);
         if (content != nullptr && *content == state_content(k))
           t.stale_states.push_back(std::move(k));
         return;

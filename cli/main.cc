@@ -119,7 +119,7 @@ class Run {
 
   bool compile_failed(const compiler::CompileResult& result) {
     if (result.fatal) return false;  // OpenBSD exits there and then
-    diagnostics_.note("Syntax error in config file: ipsec rules not loaded");
+    diagnostics_.failure("Syntax error in config file: ipsec rules not loaded");
     return false;
   }
 

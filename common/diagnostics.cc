@@ -1,5 +1,7 @@
 #include "common/diagnostics.h"
 
+#include <cstring>
+
 #include <algorithm>
 
 namespace ipsecctl {
@@ -57,8 +59,16 @@ void Diagnostics::warning_at(SourceLocation where, const std::string& message, s
   record(Diagnostic{Severity::Warning, message, where, {}, std::move(hint)});
 }
 
+void Diagnostics::fatal_with_errno(const std::string& message) const {
+  fatal(message + ": " + std::strerror(reference_errno_));
+}
+
 void Diagnostics::note(const std::string& message, std::string hint) {
   record(Diagnostic{Severity::Note, message, {}, {}, std::move(hint)});
+}
+
+void Diagnostics::failure(const std::string& message, std::string hint) {
+  record(Diagnostic{Severity::Failure, message, {}, {}, std::move(hint)});
 }
 
 void Diagnostics::plain(const std::string& line) {
@@ -95,6 +105,7 @@ std::string Diagnostics::first_line(const Diagnostic& d) const {
       return file_name(d.reported.file) + ": " + std::to_string(d.reported.line) + ": " +
              d.message;
     case Severity::Note:
+    case Severity::Failure:
       return "ipsecctl: " + d.message;
     case Severity::Plain:
       return d.message;

@@ -17,6 +17,7 @@
 // shows every diagnostic before the printed rules, as OpenBSD's does.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -40,6 +41,7 @@ enum class Severity : std::uint8_t {
   Error,    // "<file>: <line>: msg", counted
   Warning,  // same format, not counted
   Note,     // "ipsecctl: msg"
+  Failure,  // "ipsecctl: msg" too, but it refuses the run (an error in JSON)
   Plain,    // printed as is ("no IP address found for x")
 };
 
@@ -91,10 +93,21 @@ class Diagnostics {
   void warning(const std::string& message, std::string hint = {});
   void warning_at(SourceLocation where, const std::string& message, std::string hint = {});
   void note(const std::string& message, std::string hint = {});
+  // A note that refuses what was asked (a file that cannot be read or is
+  // readable by others, "ipsec rules not loaded"): OpenBSD prints it as a
+  // note, machine output calls it an error.
+  void failure(const std::string& message, std::string hint = {});
   void plain(const std::string& line);
   // A hint for the most recent record (for callers that learn more later).
   void add_hint(const std::string& hint);
   [[noreturn]] static void fatal(const std::string& message) { throw FatalError(message); }
+  // OpenBSD's err() ends its message with strerror(errno), whatever call
+  // last left errno set. Where the reference's own calls set it (strtonum
+  // on every number read, 0 on success), they say so here, so that such a
+  // message ends as the reference's does. Before any of them it is ENOTTY,
+  // as the reference prints it.
+  void set_reference_errno(int error) { reference_errno_ = error; }
+  [[noreturn]] void fatal_with_errno(const std::string& message) const;
 
   // An error the grammar recovered from without a message of its own
   // (OpenBSD's `grammar error '\n' { file->errors++; }`).
@@ -132,6 +145,7 @@ class Diagnostics {
   std::vector<Diagnostic> records_;
   std::size_t rendered_ = 0;  // records_[0, rendered_) are printed
   int errors_ = 0;
+  int reference_errno_ = ENOTTY;
 };
 
 }  // namespace ipsecctl

@@ -63,71 +63,55 @@ std::optional<IpAddress> parse_ipv4(std::string_view text) {
   return a;
 }
 
-// BSD inet_aton: 1 to 4 parts, each decimal, octal (0...) or hex (0x...);
-// the last part fills the bytes that remain ("127.1" is 127.0.0.1).
-// Arithmetic is 32-bit and wraps, as in the C original; "0x" alone and
-// octal parts with 8 or 9 are refused.
+// inet_aton as GNU libc reads it (getaddrinfo tries it before any name
+// lookup): 1 to 4 parts, each as strtoul(base 0) reads it (decimal, octal
+// 0..., hex 0x...); the last part fills the bytes that remain ("127.1" is
+// 127.0.0.1). A part that does not fit is no address at all: the C
+// library refuses it rather than keep its low bits, so a long hex typo
+// can never become somebody else's address.
 std::optional<IpAddress> parse_inet_aton(std::string_view text) {
-  std::uint32_t parts[4] = {};
+  static constexpr std::uint64_t kLastPartMax[4] = {0xffffffff, 0xffffff, 0xffff, 0xff};
+  std::uint32_t parts[3] = {};
   std::size_t count = 0;
   std::size_t i = 0;
   auto at = [&](std::size_t k) { return k < text.size() ? text[k] : '\0'; };
-  char c = at(i);
-  std::uint32_t val = 0;
+  std::uint64_t val = 0;
   bool digit = false;
   for (;;) {
-    if (!is_digit(c)) return std::nullopt;
+    if (!is_digit(at(i))) return std::nullopt;
+    // strtoul(base 0): "0x" followed by a hex digit is hex, another
+    // leading 0 is octal; it stops at the first byte that does not fit.
+    std::uint64_t base = 10;
+    std::size_t p = i;
+    if (at(p) == '0' && (at(p + 1) == 'x' || at(p + 1) == 'X') && hex_value(at(p + 2)) >= 0) {
+      base = 16;
+      p += 2;
+    } else if (at(p) == '0') {
+      base = 8;
+    }
     val = 0;
-    std::uint32_t base = 10;
-    digit = false;
-    if (c == '0') {
-      c = at(++i);
-      if (c == 'x' || c == 'X') {
-        base = 16;
-        c = at(++i);
-      } else {
-        base = 8;
-        digit = true;
-      }
+    bool overflow = false;
+    const std::size_t first = p;
+    for (;; ++p) {
+      const int d = hex_value(at(p));
+      if (d < 0 || static_cast<std::uint64_t>(d) >= base) break;
+      if (val > (std::uint64_t{0xffffffff} - static_cast<std::uint64_t>(d)) / base) overflow = true;
+      else val = val * base + static_cast<std::uint64_t>(d);
     }
-    for (;;) {
-      if (is_digit(c)) {
-        if (base == 8 && (c == '8' || c == '9')) return std::nullopt;
-        val = val * base + static_cast<std::uint32_t>(c - '0');
-        c = at(++i);
-        digit = true;
-      } else if (base == 16 && hex_value(c) >= 0) {
-        val = (val << 4) | static_cast<std::uint32_t>(hex_value(c));
-        c = at(++i);
-        digit = true;
-      } else {
-        break;
-      }
-    }
-    if (c != '.') break;
-    if (count >= 3) return std::nullopt;
-    parts[count++] = val;
-    c = at(++i);
+    if (overflow) return std::nullopt;
+    digit = p != first;
+    i = p;
+    if (at(i) != '.') break;
+    if (count >= 3 || val > 0xff) return std::nullopt;
+    parts[count++] = static_cast<std::uint32_t>(val);
+    ++i;
   }
+  if (!digit) return std::nullopt;
+  const char c = at(i);
   if (c != '\0' && !(c == ' ' || (c >= '\t' && c <= '\r'))) return std::nullopt;
   if (c == '\0' && i != text.size()) return std::nullopt;
-  if (!digit) return std::nullopt;
-  switch (count + 1) {
-    case 1: break;
-    case 2:
-      if (val > 0xffffff || parts[0] > 0xff) return std::nullopt;
-      val |= parts[0] << 24;
-      break;
-    case 3:
-      if (val > 0xffff || parts[0] > 0xff || parts[1] > 0xff) return std::nullopt;
-      val |= (parts[0] << 24) | (parts[1] << 16);
-      break;
-    default:
-      if (val > 0xff || parts[0] > 0xff || parts[1] > 0xff || parts[2] > 0xff)
-        return std::nullopt;
-      val |= (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8);
-      break;
-  }
+  if (val > kLastPartMax[count]) return std::nullopt;
+  for (std::size_t k = 0; k < count; ++k) val |= static_cast<std::uint64_t>(parts[k]) << (24 - 8 * k);
   IpAddress a;
   a.family = Family::Inet;
   a.prefixlen = 32;

@@ -27,7 +27,7 @@ void compile_config(const CompileRequest& request, Resolver& resolver, Diagnosti
     result.readable = driver.parse(request.path);
   } catch (const FatalError& fatal) {
     diagnostics.flush();
-    diagnostics.note(fatal.what());
+    diagnostics.failure(fatal.what());
     result.fatal = fatal.what();
   }
   diagnostics.flush();

@@ -373,10 +373,8 @@ long long RuleCompiler::lifetime(const std::string& text) {
   if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
   const std::size_t digits_start = i;
   while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-  if (i == digits_start) {
-    // Not even a number. err() adds errno, which nothing has set here.
-    Diagnostics::fatal("invalid time specification: " + text + ": " + std::strerror(0));
-  }
+  // Not even a number: err() adds whatever errno an earlier call left.
+  if (i == digits_start) diag_.fatal_with_errno("invalid time specification: " + text);
   // %d converts with strtoimax (saturating) and stores into an int.
   errno = 0;
   const long long wide = std::strtoll(text.c_str() + number_start, nullptr, 10);
@@ -389,7 +387,7 @@ long long RuleCompiler::lifetime(const std::string& text) {
     case 'm': return wrap(static_cast<std::int64_t>(seconds) * 60);
     case 'h': return wrap(static_cast<std::int64_t>(seconds) * 60 * 60);
     default:
-      Diagnostics::fatal(std::string("invalid time unit: ") + std::strerror(ENOTTY));
+      diag_.fatal_with_errno("invalid time unit");
   }
 }
 
@@ -406,6 +404,8 @@ std::optional<unsigned> RuleCompiler::sec_interface(const std::string& name) {
   if (unit.empty() || *end != '\0') problem = "invalid";
   else if (errno == ERANGE || value > static_cast<long long>(UINT_MAX)) problem = "too large";
   else if (value < 0) problem = "too small";
+  // strtonum() leaves errno 0, EINVAL or ERANGE behind (see Diagnostics).
+  diag_.set_reference_errno(problem == nullptr ? 0 : unit.empty() || *end != '\0' ? EINVAL : ERANGE);
   if (problem != nullptr) {
     diag_.error(std::string("invalid sec interface unit: ") + problem);
     return std::nullopt;

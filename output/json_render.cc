@@ -321,9 +321,9 @@ std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diag
   w.key("diagnostics").begin_array();
   for (const auto& d : diag.records()) {
     w.begin_object();
-    const char* severity = d.severity == Severity::Error     ? "error"
-                           : d.severity == Severity::Warning ? "warning"
-                                                             : "note";
+    const char* severity = d.severity == Severity::Warning                                ? "warning"
+                           : d.severity == Severity::Error || d.severity == Severity::Failure ? "error"
+                                                                                             : "note";
     w.field("severity", severity);
     w.field("message", d.message);
     if (d.severity == Severity::Error || d.severity == Severity::Warning) {

@@ -281,7 +281,10 @@ SourceSpan Lexer::span_of(const Position& first, const Position& last) {
 Parser::symbol_type Lexer::number_token() {
   long long value = 0;
   const char* problem = nullptr;
-  if (!to_number(buf_, value, problem)) {
+  const bool ok = to_number(buf_, value, problem);
+  // strtonum() leaves errno 0, EINVAL or ERANGE behind (see Diagnostics).
+  diag_.set_reference_errno(ok ? 0 : std::string_view(problem) == "invalid" ? EINVAL : ERANGE);
+  if (!ok) {
     error("\"" + buf_ + "\" invalid number: " + problem);
     return findeol();
   }

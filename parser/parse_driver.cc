@@ -35,29 +35,29 @@ Lexer::FilePtr ParseDriver::open_file(const std::string& path, bool top_level) {
   Lexer::FilePtr file(std::fopen(path.c_str(), "re"));
   if (!file) {
     const int error = errno;
-    diagnostics_.note("pushfile: " + path + ": " + std::strerror(error),
+    diagnostics_.failure("pushfile: " + path + ": " + std::strerror(error),
                       hints::open_failure(path, error));
     return nullptr;
   }
   struct stat st {};
   if (::fstat(::fileno(file.get()), &st) != 0) {
-    diagnostics_.note("cannot stat " + path + ": " + std::strerror(errno));
+    diagnostics_.failure("cannot stat " + path + ": " + std::strerror(errno));
     return nullptr;
   }
   if (S_ISDIR(st.st_mode)) {
-    diagnostics_.note("pushfile: " + path + ": " + std::strerror(EISDIR));
+    diagnostics_.failure("pushfile: " + path + ": " + std::strerror(EISDIR));
     return nullptr;
   }
   if (top_level && options_.check_file_secrecy) {
     // The file may hold keys: refuse it unless only its owner can change it.
     if (st.st_uid != 0 && st.st_uid != ::getuid()) {
-      diagnostics_.note(path + ": owner not root or current user",
+      diagnostics_.failure(path + ": owner not root or current user",
                         "the file may hold keys: make root (or you) its owner: chown root " +
                             path);
       return nullptr;
     }
     if ((st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0) {
-      diagnostics_.note(path + ": group writable or world read/writable",
+      diagnostics_.failure(path + ": group writable or world read/writable",
                         "the file may hold keys: let only its owner write it and nobody "
                         "else read it: chmod 600 " + path);
       return nullptr;
@@ -98,7 +98,7 @@ void ParseDriver::run() {
     diagnostics_.note(
         "this file looks like strongSwan's ipsec.conf (config setup, conn sections), not "
         "OpenBSD's ipsec.conf(5) that ipsecctl reads; ipsecctl's own file is "
-        "/etc/ipsecctl/ipsec.conf (see ipsec.conf(5))");
+        "/etc/ipsecctl/ipsec.conf (see ipsecctl.conf(5))");
   if (options_.report_unused_macros)
     for (const auto& name : macros_.unused())
       diagnostics_.plain("warning: macro '" + name + "' not used");
@@ -108,12 +108,12 @@ bool ParseDriver::include_file(const std::string& path, const SourceSpan& where)
   const std::string canonical = canonical_path(path);
   // OpenBSD recurses until it runs out of descriptors; stop loops at once.
   if (lexer_.is_open(canonical)) {
-    diagnostics_.note("pushfile: " + path + ": include loop",
+    diagnostics_.failure("pushfile: " + path + ": include loop",
                       "a file includes itself, directly or through other files");
     return false;
   }
   if (lexer_.depth() > options_.max_include_depth) {
-    diagnostics_.note("pushfile: " + path + ": includes nested too deeply");
+    diagnostics_.failure("pushfile: " + path + ": includes nested too deeply");
     return false;
   }
   Lexer::FilePtr stream = open_file(path, false);

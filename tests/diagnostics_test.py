@@ -106,6 +106,11 @@ def main():
                 check("%s: -n -j lists the diagnostics with their hints" % name,
                       jrc == 1 and doc.get("valid") is False and
                       any(d.get("hint") for d in doc["diagnostics"]), out[:600])
+            # A file refused is refused by an error, whatever OpenBSD's text
+            # calls it (a note for unreadable or world-readable files).
+            check("%s: -n -j refuses the file with an error" % name,
+                  doc.get("valid") is not False or
+                  any(d.get("severity") == "error" for d in doc["diagnostics"]), out[:600])
         # Colour when asked for, and never in the OpenBSD text of a pipe.
         rc, got = run_on_terminal([binary, "--color=always", "-n", "-f", "misspelled-keyword.conf"],
                                   work)

@@ -27,6 +27,16 @@ TEST(Address, InetAtonLegacyForms) {
   EXPECT_FALSE(parse_inet_aton("1.2.3.256"));
   EXPECT_FALSE(parse_inet_aton("1.2.3.4.5"));
   EXPECT_FALSE(parse_inet_aton("1e3"));
+  // A part that does not fit is refused, never cut to its low bits.
+  EXPECT_FALSE(parse_inet_aton("0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"));
+  EXPECT_FALSE(parse_inet_aton("0x100000000"));
+  EXPECT_FALSE(parse_inet_aton("4294967296"));
+  EXPECT_FALSE(parse_inet_aton("040000000000"));
+  EXPECT_FALSE(parse_inet_aton("1.0x1000000"));
+  EXPECT_FALSE(parse_inet_aton("0x.1.2.3"));
+  EXPECT_EQ(format_address(*parse_inet_aton("4294967295")), "255.255.255.255");
+  EXPECT_EQ(format_address(*parse_inet_aton("037777777777")), "255.255.255.255");
+  EXPECT_EQ(format_address(*parse_inet_aton("0377.1")), "255.0.0.1");
 }
 
 TEST(Address, Ipv6Literals) {

@@ -59,7 +59,7 @@ void print_help() {
       "  --help, --version\n"
       "\n"
       "Exit status: 0 on success, 1 on a usage error, a configuration error or a\n"
-      "failure to load. See ipsecctl(8) and ipsec.conf(5).\n");
+      "failure to load. See ipsecctl(8) and ipsecctl.conf(5).\n");
 }
 
 namespace {

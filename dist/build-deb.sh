@@ -32,7 +32,7 @@ if systemd-analyze verify --man=no --root="$root" /lib/systemd/system/ipsecctl.s
 else
   status=1
 fi
-for page in usr/share/man/man8/ipsecctl.8.gz usr/share/man/man5/ipsec.conf.5.gz; do
+for page in usr/share/man/man8/ipsecctl.8.gz usr/share/man/man5/ipsecctl.conf.5.gz; do
   if zcat "$root/$page" | groff -mandoc -Tutf8 -ww -z 2> "$scratch/groff.err" &&
      [ ! -s "$scratch/groff.err" ]; then
     echo "man page renders: $page"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 
 namespace ipsecctl::backends {
 

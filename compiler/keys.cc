@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/diagnostics.h"
+#include "common/unique_fd.h"
 
 namespace ipsecctl::compiler {
 
@@ -41,23 +42,16 @@ std::vector<std::uint8_t> parse_hex_key(const std::string& hex,
 
 std::vector<std::uint8_t> read_key_file(const std::string& path,
                                         const std::function<void()>& bad_pair) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) Diagnostics::fatal("open " + path + ": " + std::strerror(errno));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) Diagnostics::fatal("open " + path + ": " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int saved = errno;
-    ::close(fd);
-    Diagnostics::fatal("parsekeyfile: stat " + path + ": " + std::strerror(saved));
-  }
-  if (st.st_size == 0 || st.st_size > kKeyFileLimit) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0)
+    Diagnostics::fatal("parsekeyfile: stat " + path + ": " + std::strerror(errno));
+  if (st.st_size == 0 || st.st_size > kKeyFileLimit)
     Diagnostics::fatal(path + ": key too " + (st.st_size != 0 ? "large" : "small"));
-  }
   std::string content(static_cast<std::size_t>(st.st_size), '\0');
-  ssize_t got = ::read(fd, content.data(), content.size());
-  int saved = errno;
-  ::close(fd);
-  if (got < st.st_size) Diagnostics::fatal("parsekeyfile: read: " + std::string(std::strerror(saved)));
+  const ssize_t got = ::read(fd.get(), content.data(), content.size());
+  if (got < st.st_size) Diagnostics::fatal("parsekeyfile: read: " + std::string(std::strerror(errno)));
   return parse_hex_key(content, bad_pair);
 }
 

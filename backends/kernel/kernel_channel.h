@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 #include "backends/snapshot.h"
 
 namespace ipsecctl::backends {

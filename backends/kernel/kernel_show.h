@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 #include "backends/snapshot.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"

@@ -41,7 +41,7 @@
 #include <optional>
 #include <string>
 
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 #include "compiler/plan.h"
 
 namespace ipsecctl::backends {

@@ -25,9 +25,9 @@ std::string describe(int error, const char* what) {
   return text;
 }
 
-int open_socket() {
-  int fd = ::socket(PF_KEY, SOCK_RAW | SOCK_CLOEXEC, PF_KEY_V2);
-  if (fd < 0) {
+UniqueFd open_socket() {
+  UniqueFd fd(::socket(PF_KEY, SOCK_RAW | SOCK_CLOEXEC, PF_KEY_V2));
+  if (!fd) {
     int error = errno;
     if (error == EAFNOSUPPORT || error == EPROTONOSUPPORT)
       throw KernelError("PF_KEY is not available in this kernel (CONFIG_NET_KEY, module af_key): " +
@@ -35,8 +35,8 @@ int open_socket() {
     throw KernelError(describe(error, "cannot open a PF_KEY socket"));
   }
   int size = 8 << 20;
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
-    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   return fd;
 }
 
@@ -59,19 +59,17 @@ ssize_t read_message(int fd, std::vector<std::uint8_t>& buffer, int timeout_ms) 
 PfkeyChannel::PfkeyChannel()
     : fd_(open_socket()), pid_(static_cast<std::uint32_t>(::getpid())), buffer_(1 << 16) {}
 
-PfkeyChannel::~PfkeyChannel() {
-  if (fd_ >= 0) ::close(fd_);
-}
+PfkeyChannel::~PfkeyChannel() = default;
 
 int PfkeyChannel::exchange(const std::vector<std::uint8_t>& message, std::uint32_t seq) {
-  if (::send(fd_, message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
+  if (::send(fd_.get(), message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
     int error = errno;
     // af_key reports a refusal of the message itself as the write's error
     // only for malformed messages; everything else comes as an answer.
     if (error != 0) return error;
   }
   for (;;) {
-    ssize_t n = read_message(fd_, buffer_, kAnswerTimeoutMs);
+    ssize_t n = read_message(fd_.get(), buffer_, kAnswerTimeoutMs);
     auto header = decode_header(buffer_.data(), static_cast<std::size_t>(n));
     // Other sockets' broadcasts also arrive here; ours carry our pid.
     if (header && header->pid == pid_ && header->seq == seq) return header->error;
@@ -83,10 +81,10 @@ void PfkeyChannel::dump(std::uint8_t type, F&& each) {
   std::vector<std::uint8_t> request;
   std::uint32_t seq = next_seq_++;
   encode_bare(request, type, SADB_SATYPE_UNSPEC, seq, pid_);
-  if (::send(fd_, request.data(), request.size(), 0) < 0)
+  if (::send(fd_.get(), request.data(), request.size(), 0) < 0)
     throw KernelError(describe(errno, "PF_KEY dump request failed"));
   for (;;) {
-    ssize_t n = read_message(fd_, buffer_, kAnswerTimeoutMs);
+    ssize_t n = read_message(fd_.get(), buffer_, kAnswerTimeoutMs);
     auto header = decode_header(buffer_.data(), static_cast<std::size_t>(n));
     if (!header || header->pid != pid_ || header->type != type) continue;
     if (header->error == ENOENT) return;  // nothing to dump
@@ -116,7 +114,7 @@ constexpr std::size_t kChangeWindow = 128;
 
 void PfkeyChannel::pipeline(const std::vector<std::uint8_t>& message, std::uint32_t tag) {
   while (in_flight_.size() >= kChangeWindow) take_answer();
-  if (::send(fd_, message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
+  if (::send(fd_.get(), message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
     // A message af_key cannot even parse is refused by the write itself.
     pending_.failures.push_back({tag, errno != 0 ? errno : EIO, {}});
     return;
@@ -126,7 +124,7 @@ void PfkeyChannel::pipeline(const std::vector<std::uint8_t>& message, std::uint3
 
 void PfkeyChannel::take_answer() {
   for (;;) {
-    ssize_t n = read_message(fd_, buffer_, kAnswerTimeoutMs);
+    ssize_t n = read_message(fd_.get(), buffer_, kAnswerTimeoutMs);
     auto header = decode_header(buffer_.data(), static_cast<std::size_t>(n));
     // Other sockets' broadcasts also arrive here; ours carry our pid.
     if (!header || header->pid != pid_) continue;
@@ -182,15 +180,15 @@ void PfkeyChannel::monitor(const std::function<bool(const MonitorEvent&)>& each)
   }
   std::vector<std::uint8_t> promisc;
   encode_bare(promisc, SADB_X_PROMISC, 1, next_seq_++, pid_);
-  if (::send(fd_, promisc.data(), promisc.size(), 0) < 0)
+  if (::send(fd_.get(), promisc.data(), promisc.size(), 0) < 0)
     throw KernelError(describe(errno, "SADB_X_PROMISC failed"));
   for (;;) {
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (::poll(&p, 1, -1) < 0) {
       if (errno == EINTR) return;
       throw KernelError(describe(errno, "waiting on the PF_KEY socket failed"));
     }
-    ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
+    ssize_t n = ::recv(fd_.get(), buffer_.data(), buffer_.size(), 0);
     if (n < 0) {
       if (errno == EINTR) return;
       throw KernelError(describe(errno, "reading from the PF_KEY socket failed"));

@@ -7,6 +7,7 @@
 #include <deque>
 
 #include "backends/kernel/kernel_channel.h"
+#include "common/unique_fd.h"
 
 namespace ipsecctl::backends::pfkey {
 
@@ -39,7 +40,7 @@ class PfkeyChannel final : public KernelChannel {
   template <typename F>
   void dump(std::uint8_t type, F&& each);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   std::uint32_t pid_;
   std::uint32_t next_seq_ = 0x80000000U;  // above every change tag
   std::vector<std::uint8_t> buffer_;

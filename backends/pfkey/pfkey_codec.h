@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "backends/kernel/kernel_channel.h"
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 
 namespace ipsecctl::backends::pfkey {
 

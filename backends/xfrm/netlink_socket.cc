@@ -17,15 +17,16 @@ std::string errno_text(int error) { return std::strerror(error); }
 }  // namespace
 
 NetlinkSocket NetlinkSocket::open(int protocol, std::uint32_t groups) {
-  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-  if (fd < 0) {
+  UniqueFd owned(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!owned) {
     int error = errno;
     if (error == EPROTONOSUPPORT)
       throw KernelError("XFRM netlink is not available in this kernel (CONFIG_XFRM_USER, module "
                         "xfrm_user): " + errno_text(error));
     throw KernelError("cannot open a netlink socket: " + errno_text(error));
   }
-  NetlinkSocket socket(fd);
+  const int fd = owned.get();
+  NetlinkSocket socket(std::move(owned));
   // Room for the kernel's answers to a whole batch, and for dumps. Raising
   // the limit needs CAP_NET_ADMIN, which loading needs anyway; without it
   // the normal limit still works, only with smaller batches in flight.
@@ -43,31 +44,14 @@ NetlinkSocket NetlinkSocket::open(int protocol, std::uint32_t groups) {
   local.nl_groups = groups;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
     throw KernelError("cannot bind the netlink socket: " + errno_text(errno));
-  socklen_t len = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-    socket.port_id_ = local.nl_pid;
   return socket;
-}
-
-NetlinkSocket& NetlinkSocket::operator=(NetlinkSocket&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    port_id_ = other.port_id_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-NetlinkSocket::~NetlinkSocket() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 void NetlinkSocket::send(std::span<const std::uint8_t> messages) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   for (;;) {
-    ssize_t n = ::sendto(fd_, messages.data(), messages.size(), 0,
+    ssize_t n = ::sendto(fd_.get(), messages.data(), messages.size(), 0,
                          reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
     if (n >= 0) {
       if (static_cast<std::size_t>(n) != messages.size())
@@ -81,7 +65,7 @@ void NetlinkSocket::send(std::span<const std::uint8_t> messages) {
 
 ssize_t NetlinkSocket::receive(std::span<std::uint8_t> buffer, bool wait) {
   for (;;) {
-    ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), wait ? 0 : MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), wait ? 0 : MSG_DONTWAIT);
     if (n >= 0) return n;
     int error = errno;
     if (error == EINTR && wait) continue;

@@ -1,5 +1,5 @@
-// An owned netlink socket (RAII): opened bound to the kernel, closed on
-// destruction, moved but never copied.
+// A netlink socket bound to the kernel, owned through UniqueFd (closed on
+// destruction, moved but never copied).
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/unique_fd.h"
+
 namespace ipsecctl::backends::xfrm {
 
 class NetlinkSocket {
@@ -15,14 +17,7 @@ class NetlinkSocket {
   // Throws KernelError with a message fit for the user.
   static NetlinkSocket open(int protocol, std::uint32_t groups = 0);
 
-  NetlinkSocket(NetlinkSocket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  NetlinkSocket& operator=(NetlinkSocket&& other) noexcept;
-  NetlinkSocket(const NetlinkSocket&) = delete;
-  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
-  ~NetlinkSocket();
-
-  int fd() const { return fd_; }
-  std::uint32_t port_id() const { return port_id_; }
+  int fd() const { return fd_.get(); }
 
   // Writes one datagram of whole netlink messages to the kernel. Throws
   // KernelError when the write fails.
@@ -32,9 +27,8 @@ class NetlinkSocket {
   ssize_t receive(std::span<std::uint8_t> buffer, bool wait);
 
  private:
-  explicit NetlinkSocket(int fd) : fd_(fd) {}
-  int fd_ = -1;
-  std::uint32_t port_id_ = 0;
+  explicit NetlinkSocket(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 }  // namespace ipsecctl::backends::xfrm

@@ -1,4 +1,4 @@
-#include "backends/kernel/kernel_objects.h"
+#include "backends/kernel_objects.h"
 
 #include <cstring>
 

@@ -12,14 +12,14 @@
 #include "compiler/address.h"
 #include "compiler/transforms.h"
 #include "common/diagnostics.h"
-#include "parser/syntax.h"
+#include "common/ipsec_types.h"
 
 namespace ipsecctl::backends {
 
 using compiler::Family;
 using compiler::IpAddress;
-using parser::SaType;
-using parser::TunnelMode;
+using ::ipsecctl::SaType;
+using ::ipsecctl::TunnelMode;
 
 // Linux numbers the directions this way (XFRM_POLICY_IN/OUT/FWD); PF_KEY
 // codecs translate.

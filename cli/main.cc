@@ -6,17 +6,16 @@
 // then -s show, then -m monitor.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
-#include "backends/kernel/kernel_channel.h"
 #include "cli/options.h"
 #include "common/diagnostics.h"
-#include "compiler/compile_config.h"
 #include "compiler/resolver.h"
-#include "engine/ownership_store.h"
 #include "engine/session.h"
+#include "output/change_text.h"
 #include "output/json_render.h"
 #include "output/rule_printer.h"
 #include "output/show_text.h"
@@ -48,7 +47,7 @@ class Run {
   int operator()() {
     int status = 0;
     if (options_.flush && !options_.no_action && !session_.flush()) status = 1;
-    if (options_.file && !load()) status = 1;
+    if (options_.file) status = std::max(status, load());
     if (options_.show && !show()) status = 1;
     if (options_.monitor && !monitor()) status = 1;
     diagnostics_.flush();
@@ -66,7 +65,9 @@ class Run {
     return s;
   }
 
-  bool load() {
+  // -n, -f, -d -f and --diff -f: one call, then rendering. --diff exits
+  // 2 when a load would change something.
+  int load() {
     output::PrintOptions print;
     print.rule_numbers = options_.verbose > 1;
     print.deleting = options_.deleting;
@@ -74,59 +75,38 @@ class Run {
     output::RulePrinter printer(stdout, resolver_, diagnostics_, print);
     // JSON wants stdout to itself: no -v text then.
     const bool print_rules = options_.verbose > 0 && !options_.show && !options_.json;
-
-    compiler::CompileRequest request;
-    request.path = *options_.file;
-    request.defines = options_.defines;
-    request.listener = print_rules ? &printer : nullptr;
-    request.printing_adds = print_rules && !options_.deleting;
-    request.report_unused_macros = options_.verbose > 1;
-    request.allow_static_aead = options_.allow_static_aead;
-    compiler::CompileResult result;
-    if (!options_.no_action && !options_.deleting &&
-        session_.may_stream(request.path, engine::OwnershipStore::source_of(*options_.file))) {
-      auto compile = [&](compiler::RuleListener* streaming) {
-        compiler::ListenerPair both(request.listener, streaming);
-        compiler::CompileRequest streamed = request;
-        streamed.listener = &both;
-        compiler::compile_config(streamed, resolver_, diagnostics_, result);
-        return result.ok();
-      };
-      switch (session_.load_while_compiling(result.plan, compile, request.path, request.defines,
-                                            engine::OwnershipStore::source_of(*options_.file))) {
-        case engine::Session::Streamed::Loaded: return true;
-        case engine::Session::Streamed::LoadFailed: return false;
-        case engine::Session::Streamed::CompileFailed: return compile_failed(result);
-        case engine::Session::Streamed::Compiled: return apply(result);
-        case engine::Session::Streamed::NotStarted: break;
-      }
-    }
-    if (!options_.no_action && !options_.deleting &&
-        !session_.prepare_apply(request.path, engine::OwnershipStore::source_of(*options_.file)))
-      return false;
-    compiler::compile_config(request, resolver_, diagnostics_, result);
+    engine::LoadRequest request;
+    request.compile.path = *options_.file;
+    request.compile.defines = options_.defines;
+    request.compile.listener = print_rules ? &printer : nullptr;
+    request.compile.printing_adds = print_rules && !options_.deleting;
+    request.compile.report_unused_macros = options_.verbose > 1;
+    request.compile.allow_static_aead = options_.allow_static_aead;
+    request.action = options_.deleting ? backends::Action::Delete : backends::Action::Add;
+    request.mode = options_.no_action ? engine::LoadMode::Check
+                   : options_.diff    ? engine::LoadMode::Diff
+                                      : engine::LoadMode::Load;
+    request.list_changes = options_.diff || print_rules;
+    engine::LoadResult result;
+    session_.load(request, result);
+    std::string text;
     if (options_.json && options_.no_action) {
       output::PlanJsonOptions json;
       json.show_keys = options_.show_keys;
-      json.ok = result.ok();
-      const std::string text = output::render_plan_json(result.plan, diagnostics_, json);
-      std::fwrite(text.data(), 1, text.size(), stdout);
+      json.ok = result.ok;
+      text = output::render_plan_json(result.compiled.plan, diagnostics_, json);
+    } else if (options_.json && !options_.no_action) {
+      output::ChangesJsonOptions json;
+      json.ok = result.ok;
+      json.dry_run = options_.diff;
+      json.show_keys = options_.show_keys;
+      text = output::render_changes_json(result.changes, diagnostics_, json);
+    } else if (request.list_changes && result.ok && !options_.no_action) {
+      text = output::render_changes_text(result.changes, resolver_, options_.show_keys);
     }
-    if (!result.ok()) return compile_failed(result);
-    if (options_.no_action) return true;
-    return apply(result);
-  }
-
-  bool compile_failed(const compiler::CompileResult& result) {
-    if (result.fatal) return false;  // OpenBSD exits there and then
-    diagnostics_.failure("Syntax error in config file: ipsec rules not loaded");
-    return false;
-  }
-
-  bool apply(const compiler::CompileResult& result) {
-    return session_.apply(result.plan,
-                          options_.deleting ? backends::Action::Delete : backends::Action::Add,
-                          engine::OwnershipStore::source_of(*options_.file));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    if (!result.ok) return 1;
+    return options_.diff && result.changed() ? 2 : 0;
   }
 
   bool show() {
@@ -152,7 +132,7 @@ class Run {
 
   bool monitor() {
     std::fflush(stdout);
-    const std::string wire = session_.kernel_wire_name();
+    const std::string wire = session_.kernel_name();
     return session_.watch([&](const backends::MonitorEvent& event) {
       const std::string text =
           options_.json ? output::render_event_json(event, options_.verbose > 0)
@@ -193,10 +173,6 @@ int main(int argc, char** argv) {
   } catch (const ipsecctl::FatalError& fatal) {
     std::fflush(stdout);
     std::fprintf(stderr, "ipsecctl: %s\n", fatal.what());
-    status = 1;
-  } catch (const ipsecctl::backends::KernelError& error) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "ipsecctl: %s\n", error.what());
     status = 1;
   }
   std::fflush(stdout);

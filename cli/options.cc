@@ -12,13 +12,17 @@
 namespace ipsecctl::cli {
 
 void print_usage() {
+  // The backends' names come from the registry, as --help's lines do.
+  std::string kernels, daemons = "auto";
+  for (const auto& k : backends::kernel_interfaces()) kernels += (kernels.empty() ? "" : "|") + k.name;
+  for (const auto& d : backends::ike_daemons()) daemons += "|" + d.name;
   std::fprintf(stderr,
                "usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
                "                [--kernel %s] [--ike %s] [--vici path]\n"
-               "                [--wait[=seconds]] [--allow-static-aead]\n"
-               "                [--diagnostics auto|caret|plain]\n"
-               "                [--color auto|always|never] [--json] [--help] [--version]\n",
-               "xfrm|pfkey", "auto|vici|isakmpd");
+               "                [--diff] [--wait[=seconds]] [--allow-static-aead]\n"
+               "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
+               "                [--format text|json|prometheus] [--json] [--help] [--version]\n",
+               kernels.c_str(), daemons.c_str());
 }
 
 void print_help() {
@@ -26,7 +30,10 @@ void print_help() {
       "ipsecctl: load, remove, show and watch IPsec policy written in OpenBSD's\n"
       "ipsec.conf(5) format, through the Linux kernel and an IKE daemon.\n"
       "\n"
-      "  -f file      load the file's flows, SAs and ike rules, all or nothing\n"
+      "  -f file      load the file's flows, SAs and ike rules, all or nothing;\n"
+      "               -v then lists what changed, -j says it as JSON\n"
+      "  --diff       with -f: say what a load would add, change and remove, and\n"
+      "               change nothing (exit 0: nothing to do, 2: something)\n"
       "  -d           with -f: remove what the file would load\n"
       "  -n           with -f: check the file only; nothing is loaded\n"
       "  -v, -vv      print rules (and isakmpd commands) as they are read;\n"
@@ -39,7 +46,9 @@ void print_help() {
       "  -m           print kernel IPsec events until interrupted\n"
       "  -D m=value   define a macro the file cannot override\n"
       "  -i fifo      isakmpd's command fifo (default /var/run/isakmpd.fifo)\n"
-      "  -j, --json   JSON output for -s, -m and -n\n"
+      "  -j, --json   JSON output for -s, -m, -n, -f and --diff\n"
+      "  --format f   text, json (as -j) or, for -s, prometheus (node_exporter's\n"
+      "               textfile collector)\n"
       "  --kernel name        the kernel interface:");
   for (const auto& k : backends::kernel_interfaces())
     std::printf("\n                         %s: %s", k.name.c_str(), k.help.c_str());
@@ -59,7 +68,8 @@ void print_help() {
       "  --help, --version\n"
       "\n"
       "Exit status: 0 on success, 1 on a usage error, a configuration error or a\n"
-      "failure to load. See ipsecctl(8) and ipsecctl.conf(5).\n");
+      "failure to load; with --diff, 2 when a load would change something.\n"
+      "See ipsecctl(8) and ipsecctl.conf(5).\n");
 }
 
 namespace {
@@ -103,7 +113,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       has_value = true;
     }
     const bool takes_value = name == "kernel" || name == "ike" || name == "vici" ||
-                             name == "diagnostics" || name == "color";
+                             name == "diagnostics" || name == "color" || name == "format";
     if (takes_value && !has_value) {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
@@ -161,6 +171,17 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       o.allow_static_aead = true;
     } else if (name == "json") {
       o.json = true;
+    } else if (name == "diff") {
+      o.diff = true;
+    } else if (name == "format") {
+      if (value == "json") {
+        o.json = true;
+      } else if (value == "prometheus") {
+        o.prometheus = true;
+      } else if (value != "text") {
+        std::fprintf(stderr, "ipsecctl: --format takes text, json or prometheus\n");
+        return false;
+      }
     } else if (name == "help") {
       o.help = true;
     } else if (name == "version") {
@@ -229,6 +250,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
   if (optind != argc) {
     std::fprintf(stderr, "ipsecctl: unknown command line argument: %s ...\n", argv[optind]);
     print_usage();
+    return std::nullopt;
+  }
+  if (o.diff && (!o.file || o.no_action)) {
+    std::fprintf(stderr, "ipsecctl: --diff goes with -f file (and not with -n)\n");
+    return std::nullopt;
+  }
+  if (o.prometheus && (!o.show || o.json)) {
+    std::fprintf(stderr, "ipsecctl: --format prometheus goes with -s (and not with -j)\n");
     return std::nullopt;
   }
   return o;

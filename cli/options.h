@@ -24,7 +24,9 @@ struct Options {
   std::string fifo = "/var/run/isakmpd.fifo";  // -i
   std::optional<ShowWhat> show;      // -s
   // Long options:
-  bool json = false;                 // -j, --json
+  bool json = false;                 // -j, --json, --format json
+  bool prometheus = false;           // --format prometheus (with -s)
+  bool diff = false;                 // --diff (with -f)
   std::string kernel = "xfrm";       // --kernel NAME
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH

@@ -1,11 +1,15 @@
-// The run sequence across backends, as a library: what `ipsecctl -f`,
-// `-d -f`, `-F`, `-s` and `-m` do once the configuration is compiled.
-// cli/ only turns options into calls to this, and output/ renders what it
-// returns.
+// The run as a library: what `ipsecctl -n`, `-f`, `--diff -f`, `-d -f`,
+// `-F`, `-s` and `-m` do. cli/ turns options into one call to this and
+// output/ renders what comes back, as nft's front end does over
+// libnftables. No exception leaves it: failures are reported through
+// Diagnostics and returned as false or nullopt.
 //
-// Loading is all or nothing across backends: the IKE daemon is found
-// before the kernel is touched, the kernel part goes first, and when the
-// daemon refuses its part, the kernel part of the same run is undone.
+// A load (load()) owns the whole sequence: the lock, the records, the
+// compile, and, where they pay, reading the kernel while the file compiles
+// (a reload) or sending to it while the file compiles (a large first
+// load); then the kernel part, the daemon part, and undo across both when
+// the daemon refuses its part. A dry run (--diff) is the same path with
+// nothing sent. See engine/load_run.h.
 //
 // Loading is also a sync: each file's record (engine/ownership_store)
 // says what an earlier load of it put in the kernel and the daemon, and
@@ -25,11 +29,8 @@
 #include "backends/backend.h"
 #include "backends/registry.h"
 #include "common/diagnostics.h"
-#include "common/signals.h"
-#include "compiler/plan.h"
+#include "compiler/compile_config.h"
 #include "compiler/resolver.h"
-#include "compiler/rule_compiler.h"
-#include "engine/ownership_store.h"
 
 namespace ipsecctl::engine {
 
@@ -43,6 +44,33 @@ struct SessionOptions {
   std::optional<std::chrono::seconds> wait;
 };
 
+enum class LoadMode {
+  Check,  // -n: compile only
+  Load,   // -f (or -d -f): change the kernel and the daemon
+  Diff,   // --diff: compare with them, change nothing
+};
+
+struct LoadRequest {
+  compiler::CompileRequest compile;  // the file, defines, -v listener, ...
+  backends::Action action = backends::Action::Add;
+  LoadMode mode = LoadMode::Load;
+  // Keep each changed entry (for --diff and -v), not only the counts.
+  bool list_changes = false;
+};
+
+struct LoadResult {
+  bool ok = false;
+  compiler::CompileResult compiled;
+  // What changed (or, for Diff, would change): the kernel's, then the
+  // daemon's when there is one.
+  std::vector<backends::BackendChanges> changes;
+  bool changed() const {
+    for (const auto& c : changes)
+      if (c.any()) return true;
+    return false;
+  }
+};
+
 class Session {
  public:
   Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver);
@@ -50,73 +78,35 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // -f (Add) or -d -f (Delete) of the file `source` (its canonical path,
-  // as OwnershipStore::source_of gives it). Returns false after
-  // reporting why.
-  bool apply(const compiler::Plan& plan, backends::Action action, const std::string& source);
-  // Before compiling a file that apply() is to add: takes the lock, reads
-  // the records, and reads the kernel in a thread of its own while the
-  // caller compiles; apply() of the same source then starts from there.
-  // Only for a regular file: the lock is held meanwhile, and nobody should
-  // wait for somebody typing into standard input. Changes nothing. False
-  // after reporting that the lock could not be had.
-  bool prepare_apply(const std::string& path, const std::string& source);
-  // -f of a large file of flows only, sent to the kernel while it is
-  // compiled. `compile` runs the compiler into `plan` with the listener it
-  // is given and says whether it succeeded. Beside it, a first pass
-  // (engine/first_pass) reads the whole of `path` for syntax only; the
-  // flows go out once it has found the file clean, of flow rules only and
-  // at least kStreamingFlows of them (until then, and if it never does,
-  // they only gather in the plan), so that a syntax error never touches
-  // the kernel. An error the compile finds later takes back what went out.
-  enum class Streamed {
-    Loaded,
-    LoadFailed,     // reported; the kernel is as it was
-    CompileFailed,  // the compile reported errors; the kernel is as it was
-    NotStarted,     // nothing compiled: load the ordinary way
-    Compiled,       // compiled, nothing loaded: load the plan with apply()
-  };
-  using Compile = std::function<bool(compiler::RuleListener* streaming)>;
-  Streamed load_while_compiling(const compiler::Plan& plan, const Compile& compile,
-                                const std::string& path, const std::vector<std::string>& defines,
-                                const std::string& source);
-  // Whether a -f of `path` (known as `source`) may use
-  // load_while_compiling(): a first load (no record of an earlier one: a
-  // reload mostly finds what is there already) of a regular file large
-  // enough to hold kStreamingFlows flow rules. Reads nothing of the file.
-  bool may_stream(const std::string& path, const std::string& source);
-  static constexpr std::size_t kStreamingFlows = 1024;
+  // The result is filled in place: -v listeners may watch its plan grow.
+  void load(const LoadRequest& request, LoadResult& result);
 
   bool flush();
   std::optional<backends::KernelSnapshot> kernel_snapshot(bool policies, bool states);
   // The SAs of the IKE daemon that answers; nullopt when none does (not an error).
   std::optional<backends::IkeSnapshot> ike_snapshot();
   bool watch(const std::function<bool(const backends::MonitorEvent&)>& each);
-  std::string kernel_wire_name();
+  // The kernel interface's name ("XFRM", "PF_KEY"), for raw dumps.
+  std::string kernel_name();
 
- private:
-  backends::KernelBackend& kernel();
+  // For the load sequence (engine/load_run): the kernel backend, opened on
+  // first use; nullptr after reporting why it cannot be (or, with
+  // `report` false, without a word: a later call reports it).
+  backends::KernelBackend* kernel(bool report = true);
   // The daemon that will take ike rules: the one --ike names, or the first
   // of the registry that answers.
   std::unique_ptr<backends::IkeBackend> ike_daemon();
+  // Why none was found, for messages.
   std::string ike_daemons_looked_for() const;
-  // Reports a signal that arrived during apply(); returns `ok`.
-  bool interrupted(const SignalHold& hold, bool ok);
-  // `ike ... interface secN` needs an XFRM interface with if_id N: says
-  // which is missing (and the command that makes it) before anything
-  // is loaded.
-  bool check_sec_interfaces(const compiler::Plan& plan);
-  // The locked part of apply(): kernel, daemon, record.
-  bool apply_locked(const compiler::Plan& plan, backends::Action action, const std::string& source,
-                    backends::IkeBackend* ike, OwnershipStore& store,
-                    const backends::OwnedEntries& previous, const backends::OwnedEntries& others);
+  const SessionOptions& options() const { return options_; }
+  Diagnostics& diagnostics() { return diag_; }
+  compiler::Resolver& resolver() { return resolver_; }
 
+ private:
   SessionOptions options_;
   Diagnostics& diag_;
   compiler::Resolver& resolver_;
   std::unique_ptr<backends::KernelBackend> kernel_;  // opened on first use
-  struct Prepared;                        // what prepare_apply() began
-  std::unique_ptr<Prepared> prepared_;    // (declared last: it goes first)
 };
 
 }  // namespace ipsecctl::engine

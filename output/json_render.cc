@@ -81,6 +81,32 @@ void sa_fields(JsonWriter& w, const SaEntry& sa, bool show_keys) {
   }
 }
 
+// Every diagnostic of the run, errors by file and line.
+void diagnostics_array(JsonWriter& w, const Diagnostics& diag) {
+  w.key("diagnostics").begin_array();
+  for (const auto& d : diag.records()) {
+    w.begin_object();
+    const char* severity = d.severity == Severity::Warning                                ? "warning"
+                           : d.severity == Severity::Error || d.severity == Severity::Failure ? "error"
+                                                                                             : "note";
+    w.field("severity", severity);
+    w.field("message", d.message);
+    if (d.severity == Severity::Error || d.severity == Severity::Warning) {
+      w.field("file", diag.file_name(d.reported.file));
+      w.field("line", d.reported.line);
+    } else {
+      w.key("file").null();
+      w.key("line").null();
+    }
+    w.key("column");
+    if (d.span.known()) w.value(d.span.column);
+    else w.null();
+    text_or_null(w, "hint", d.hint);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void kernel_state(JsonWriter& w, const KernelState& s, bool show_keys) {
   w.begin_object();
   sa_fields(w, backends::sa_from_state(s), show_keys);
@@ -318,28 +344,76 @@ std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diag
     w.end_object();
   }
   w.end_array();
-  w.key("diagnostics").begin_array();
-  for (const auto& d : diag.records()) {
+  diagnostics_array(w, diag);
+  w.end_object();
+  return w.take() + "\n";
+}
+
+namespace {
+
+const char* verb_name(backends::ChangeVerb verb) {
+  return verb == backends::ChangeVerb::Add      ? "add"
+         : verb == backends::ChangeVerb::Change ? "change"
+                                                : "remove";
+}
+
+}  // namespace
+
+std::string render_changes_json(const std::vector<backends::BackendChanges>& changes,
+                                const Diagnostics& diag, const ChangesJsonOptions& options) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("ok").boolean(options.ok);
+  w.key("dry_run").boolean(options.dry_run);
+  bool changed = false;
+  for (const auto& c : changes) changed = changed || c.any();
+  w.key("changed").boolean(changed);
+  w.key("backends").begin_array();
+  for (const auto& backend : changes) {
     w.begin_object();
-    const char* severity = d.severity == Severity::Warning                                ? "warning"
-                           : d.severity == Severity::Error || d.severity == Severity::Failure ? "error"
-                                                                                             : "note";
-    w.field("severity", severity);
-    w.field("message", d.message);
-    if (d.severity == Severity::Error || d.severity == Severity::Warning) {
-      w.field("file", diag.file_name(d.reported.file));
-      w.field("line", d.reported.line);
-    } else {
-      w.key("file").null();
-      w.key("line").null();
+    w.field("backend", backend.backend);
+    w.key("counts").begin_object();
+    for (const auto& [kind, c] : backend.counts) {
+      w.key(kind).begin_object();
+      w.field("added", static_cast<std::uint64_t>(c.added));
+      w.field("changed", static_cast<std::uint64_t>(c.changed));
+      w.field("removed", static_cast<std::uint64_t>(c.removed));
+      w.field("unchanged", static_cast<std::uint64_t>(c.unchanged));
+      w.end_object();
     }
-    w.key("column");
-    if (d.span.known()) w.value(d.span.column);
-    else w.null();
-    text_or_null(w, "hint", d.hint);
+    w.end_object();
+    w.key("changes").begin_array();
+    for (const auto& e : backend.entries) {
+      w.begin_object();
+      w.field("verb", verb_name(e.verb));
+      if (e.policy) {
+        w.field("kind", "flow");
+        if (auto flow = backends::flow_from_policy(*e.policy)) {
+          w.key("flow").begin_object();
+          flow_fields(w, *flow);
+          w.end_object();
+        }
+        if (e.policy_before)
+          if (auto was = backends::flow_from_policy(*e.policy_before)) {
+            w.key("before").begin_object();
+            flow_fields(w, *was);
+            w.end_object();
+          }
+      } else if (e.state) {
+        w.field("kind", "sa");
+        w.key("sa");
+        kernel_state(w, *e.state, options.show_keys);
+      } else {
+        w.field("kind", e.kind);
+        w.field("name", e.name);
+      }
+      w.end_object();
+    }
+    w.end_array();
     w.end_object();
   }
   w.end_array();
+  diagnostics_array(w, diag);
   w.end_object();
   return w.take() + "\n";
 }

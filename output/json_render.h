@@ -5,7 +5,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "backends/changes.h"
 #include "backends/snapshot.h"
 #include "common/diagnostics.h"
 #include "compiler/plan.h"
@@ -25,5 +27,15 @@ struct PlanJsonOptions {
 };
 std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diagnostics,
                              const PlanJsonOptions& options);
+
+// What a load changed (-f -j) or would change (--diff -j): per backend,
+// counts by kind and, for --diff, each entry; then the run's diagnostics.
+struct ChangesJsonOptions {
+  bool ok = true;
+  bool dry_run = false;
+  bool show_keys = false;  // -k: SA keys of changed SAs
+};
+std::string render_changes_json(const std::vector<backends::BackendChanges>& changes,
+                                const Diagnostics& diagnostics, const ChangesJsonOptions& options);
 
 }  // namespace ipsecctl::output

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include <map>
 #include <set>
 
 #include "common/unique_fd.h"
@@ -28,7 +29,17 @@ bool IsakmpdFifoBackend::present(const std::string& fifo) {
   return ::stat(fifo.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope) {
+bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
+                               const LoadSettings& settings, BackendChanges& changes) {
+  changes.backend = name();
+  ChangeCounts& counted = changes.counts[kRules];
+  auto note = [&](ChangeVerb verb, const std::string& rule) {
+    counted.count(verb);
+    if (settings.list_changes) changes.entries.push_back({verb, {}, {}, {}, "rule", rule});
+  };
+  std::map<std::string, std::uint64_t> recorded;
+  if (scope.previous != nullptr)
+    for (const OwnedEntry* e : scope.previous->of(OwnedKind::IsakmpdRule)) recorded[e->key] = e->digest;
   // All commands first: a rule the generator refuses stops everything
   // before a byte reaches the daemon.
   std::string text;
@@ -45,13 +56,18 @@ bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const 
     }
     text += commands.text;
     const std::string name = compiler::ike_policy(rule).names.phase2;
-    names.insert(name);
+    if (!names.insert(name).second) continue;
+    const std::uint64_t digest = digest_bytes(commands.text.data(), commands.text.size());
+    auto was = recorded.find(name);
+    if (action == Action::Delete) note(ChangeVerb::Remove, name);
+    else if (was == recorded.end()) note(ChangeVerb::Add, name);
+    else if (was->second != digest) note(ChangeVerb::Change, name);
+    else ++counted.unchanged;
     if (action == Action::Add)
-      now.add({OwnedKind::IsakmpdRule, name, digest_bytes(commands.text.data(), commands.text.size()),
-               compiler::isakmpd_delete_commands(rule).text});
+      now.add({OwnedKind::IsakmpdRule, name, digest, compiler::isakmpd_delete_commands(rule).text});
   }
   if (refused) {
-    diag_.note("nothing was sent to isakmpd");
+    diag_.failure("nothing was sent to isakmpd");
     return false;
   }
   // Rules an earlier load of the file configured and the file no longer
@@ -62,8 +78,12 @@ bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const 
     if (scope.others != nullptr)
       for (const OwnedEntry* e : scope.others->of(OwnedKind::IsakmpdRule)) claimed.insert(e->key);
     for (const OwnedEntry* e : scope.previous->of(OwnedKind::IsakmpdRule))
-      if (names.count(e->key) == 0 && claimed.count(e->key) == 0) stale += e->payload;
+      if (names.count(e->key) == 0 && claimed.count(e->key) == 0) {
+        stale += e->payload;
+        note(ChangeVerb::Remove, e->key);
+      }
   }
+  if (settings.dry_run) return true;
   if (!send(stale + text)) return false;
   if (scope.now != nullptr)
     for (auto& e : now.entries) scope.now->add(std::move(e));
@@ -89,11 +109,11 @@ bool IsakmpdFifoBackend::send(const std::string& text) {
     fd = ::open(fifo_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) break;
     if (errno != ENXIO) {  // ENXIO: a fifo nobody reads (yet)
-      diag_.note("ike_ipsec_establish: open(" + fifo_ + "): " + errno_text());
+      diag_.failure("ike_ipsec_establish: open(" + fifo_ + "): " + errno_text());
       return false;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      diag_.note("no isakmpd is reading " + fifo_ + " (waited " +
+      diag_.failure("no isakmpd is reading " + fifo_ + " (waited " +
                  std::to_string(patience_.count()) + " ms); nothing was sent");
       return false;
     }
@@ -102,11 +122,11 @@ bool IsakmpdFifoBackend::send(const std::string& text) {
   UniqueFd owned(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    diag_.note("ike_ipsec_establish: fstat(" + fifo_ + "): " + errno_text());
+    diag_.failure("ike_ipsec_establish: fstat(" + fifo_ + "): " + errno_text());
     return false;
   }
   if (!S_ISFIFO(st.st_mode)) {
-    diag_.note("ike_ipsec_establish: " + fifo_ + " not a fifo");
+    diag_.failure("ike_ipsec_establish: " + fifo_ + " not a fifo");
     return false;
   }
   std::size_t done = 0;
@@ -117,7 +137,7 @@ bool IsakmpdFifoBackend::send(const std::string& text) {
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      diag_.note("writing to " + fifo_ + " failed after " + std::to_string(done) + " of " +
+      diag_.failure("writing to " + fifo_ + " failed after " + std::to_string(done) + " of " +
                  std::to_string(text.size()) + " bytes: " + errno_text());
       return false;
     }
@@ -125,7 +145,7 @@ bool IsakmpdFifoBackend::send(const std::string& text) {
     // progress for a whole period of patience.
     pollfd p{fd, POLLOUT, 0};
     if (::poll(&p, 1, static_cast<int>(patience_.count())) <= 0) {
-      diag_.note("isakmpd stopped reading " + fifo_ + " after " + std::to_string(done) + " of " +
+      diag_.failure("isakmpd stopped reading " + fifo_ + " after " + std::to_string(done) + " of " +
                  std::to_string(text.size()) + " bytes");
       return false;
     }

@@ -8,6 +8,11 @@
 // fifo for writing blocks until a reader appears, so it is opened
 // non-blocking and retried until a deadline, and every write waits a
 // bounded time for room. No daemon gives a clear error within seconds.
+//
+// isakmpd cannot be asked what it holds, so what a load changes is told
+// from the file's record: a rule whose commands differ from the ones
+// recorded changed (every rule's commands are sent again all the same,
+// as OpenBSD does: isakmpd takes them as they come).
 #pragma once
 
 #include <chrono>
@@ -22,10 +27,11 @@ class IsakmpdFifoBackend final : public IkeBackend {
  public:
   IsakmpdFifoBackend(std::string fifo, Diagnostics& diagnostics,
                      std::chrono::milliseconds patience = std::chrono::seconds(3))
-      : fifo_(std::move(fifo)), diag_(diagnostics), patience_(patience) {}
+      : IkeBackend(diagnostics), fifo_(std::move(fifo)), patience_(patience) {}
 
   std::string name() const override { return "isakmpd"; }
-  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) override;
+  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
+             const LoadSettings& settings, BackendChanges& changes) override;
   bool remove_owned(const OwnedEntries& owned) override;
   bool wait_for_tunnels(std::chrono::seconds patience) override;
 
@@ -37,7 +43,6 @@ class IsakmpdFifoBackend final : public IkeBackend {
   bool send(const std::string& text);
 
   std::string fifo_;
-  Diagnostics& diag_;
   std::chrono::milliseconds patience_;
 };
 

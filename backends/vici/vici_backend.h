@@ -7,12 +7,13 @@
 // as they are loaded, dynamic ones restart on DPD. wait_for_tunnels() is
 // the opt-in way to learn whether they came up.
 //
-// Loading is a sync with charon's own lists: what charon already holds as
-// this file loaded it is not sent again; what an earlier load of the file
-// added and the file no longer has is terminated and unloaded; what other
-// files or other tools loaded is never touched. All or nothing: when
-// charon refuses anything, the connections and secrets this run loaded
-// are unloaded and those it replaced are restored.
+// Loading is a sync with charon's own lists, in sections as OpenBSD's
+// ike.c writes isakmpd's: diff (what charon already holds as this file
+// loaded it is not sent again), load with rollback (when charon refuses
+// anything, what this run loaded is unloaded and what it replaced is
+// restored), stale removal (what an earlier load of the file added and
+// the file no longer has is terminated and unloaded; what other files or
+// other tools loaded is never touched), initiate, record.
 #pragma once
 
 #include <chrono>
@@ -30,10 +31,11 @@ namespace ipsecctl::backends {
 class ViciBackend final : public IkeBackend {
  public:
   ViciBackend(std::string socket_path, Diagnostics& diagnostics)
-      : path_(std::move(socket_path)), diag_(diagnostics) {}
+      : IkeBackend(diagnostics), path_(std::move(socket_path)) {}
 
   std::string name() const override { return "charon (VICI)"; }
-  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope) override;
+  bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
+             const LoadSettings& settings, BackendChanges& changes) override;
   std::optional<IkeSnapshot> ike_sas() override;
   bool remove_owned(const OwnedEntries& owned) override;
   bool wait_for_tunnels(std::chrono::seconds patience) override;
@@ -42,6 +44,7 @@ class ViciBackend final : public IkeBackend {
   static bool present(const std::string& socket_path);
 
  private:
+  struct Load;  // one apply(): what charon holds, what the record says, what goes
   struct Started {
     std::string connection;
     std::string child;
@@ -49,8 +52,15 @@ class ViciBackend final : public IkeBackend {
     SourceLocation origin;
   };
 
+  bool remove_file(Load& load);
+  void diff(Load& load);
+  bool load_with_rollback(Load& load);
+  void remove_stale(Load& load);
+  void initiate(Load& load);
+  static void record(const Load& load, OwnedEntries* now);
+  static void report(const Load& load, bool adding, bool list, BackendChanges& changes);
+
   std::string path_;
-  Diagnostics& diag_;
   std::vector<Started> started_;  // the active and dynamic tunnels of the last apply()
   std::unique_ptr<vici::ViciClient> log_;  // charon's log, while a --wait is coming
 };

@@ -55,6 +55,153 @@ void add_owner(std::vector<std::string>& owners, const std::string& id) {
   owners.push_back(id);
 }
 
+// Why strongSwan cannot take the rule, beyond what OpenBSD refuses.
+std::optional<std::string> refusal(const IkeEntry& r, const compiler::IkePolicy& policy) {
+  if (policy.refusal) return policy.refusal->message;
+  if (r.src.nat) return std::string("NAT hosts (from A (B)) have no strongSwan equivalent");
+  if (r.sec_interface && *r.sec_interface == 0)
+    return std::string("interface sec0 cannot be expressed: XFRM interface id 0 means none; use "
+                       "sec1 or above");
+  if (!r.peer && r.mode != IkeMode::Passive)
+    return std::string("an active or dynamic ike rule needs a peer for strongSwan to initiate to");
+  const compiler::IkePhase2Policy& p2 = policy.phase2;
+  if (p2.auth != nullptr && p2.auth->strongswan.empty())
+    return std::string(p2.auth->name) + " has no strongSwan equivalent for esp/ah";
+  if (p2.enc != nullptr && p2.enc->strongswan.empty())
+    return "cipher " + std::string(p2.enc->name) + " has no strongSwan name";
+  return std::nullopt;
+}
+
+// The IKE (phase 1) proposal: enc-integ-group.
+std::string ike_proposal(const compiler::IkePhase1Policy& p1) {
+  return std::string(p1.enc->strongswan) + "-" + std::string(p1.hash->strongswan) + "-" +
+         std::string(p1.group->strongswan);
+}
+
+// The child (phase 2) proposal; no group: no PFS.
+std::string child_proposal(const compiler::IkePhase2Policy& p2) {
+  std::string out;
+  auto add = [&out](std::string_view part) {
+    if (!out.empty()) out += "-";
+    out += part;
+  };
+  if (p2.enc != nullptr) add(p2.enc->strongswan);
+  if (p2.auth != nullptr) add(p2.auth->strongswan);
+  if (p2.group != nullptr) add(p2.group->strongswan);
+  return out;
+}
+
+// Phase 1 settings: the last rule for a peer wins, as with isakmpd's
+// forced sets.
+ViciSection ike_settings(const IkeEntry& r, const compiler::IkePolicy& policy,
+                         const std::string& peer) {
+  const long long life1 = policy.phase1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
+  ViciSection ike{
+      value("version", "1"),
+      value("aggressive", r.phase1.exchange == parser::Phase1Exchange::Aggressive ? "yes" : "no"),
+      list("proposals", {ike_proposal(policy.phase1)}),
+      // IKEv1 puts reauth_time + over_time on the wire: exactly the rule's.
+      value("reauth_time", seconds(life1 - life1 / 10)),
+      value("over_time", seconds(life1 / 10)),
+      value("rekey_time", "0s"),
+      value("rand_time", "0s")};  // no jitter: the lifetime is the rule's
+  if (r.local) ike.push_back(list("local_addrs", {compiler::format_address(r.local->address)}));
+  ike.push_back(list("remote_addrs", {peer}));
+  const std::string auth = r.psk ? "psk" : "pubkey";
+  ViciSection local{value("auth", auth)};
+  ViciSection remote{value("auth", auth)};
+  if (r.srcid) local.push_back(value("id", identity_text(r.srcid->text)));
+  if (r.dstid) remote.push_back(value("id", identity_text(r.dstid->text)));
+  ike.push_back(section("local", local));
+  ike.push_back(section("remote", remote));
+  return ike;
+}
+
+// One child. Active and dynamic tunnels keep trap policies: whenever the
+// tunnel is down (the peer was not there yet, or went away), traffic for
+// it starts it again, for as long as the connection is loaded.
+ViciSection child_settings(const IkeEntry& r, const compiler::IkePolicy& policy) {
+  const long long life2 = policy.phase2.lifetime.value_or(compiler::kDefaultPhase2Lifetime);
+  const bool starts = r.mode != IkeMode::Passive;
+  ViciSection child{
+      value("mode", r.tmode == parser::TunnelMode::Tunnel ? "tunnel" : "transport"),
+      list("local_ts", {traffic_selector(r.src, r.proto, r.sport)}),
+      list("remote_ts", {traffic_selector(r.dst, r.proto, r.dport)}),
+      list(r.satype == SaType::Ah ? "ah_proposals" : "esp_proposals",
+           {child_proposal(policy.phase2)}),
+      value("life_time", seconds(life2)),
+      value("rekey_time", seconds(life2 - life2 / 10)),
+      value("rand_time", "0s"),
+      value("start_action", starts ? "trap" : "none"),
+      value("dpd_action", r.mode == IkeMode::Dynamic ? "restart"
+                          : r.mode == IkeMode::Passive ? "clear" : "trap"),
+      value("close_action", r.mode == IkeMode::Dynamic ? "restart"
+                            : r.mode == IkeMode::Passive ? "none" : "trap")};
+  if (r.sec_interface) {
+    child.push_back(value("if_id_in", std::to_string(*r.sec_interface)));
+    child.push_back(value("if_id_out", std::to_string(*r.sec_interface)));
+  }
+  return child;
+}
+
+// A shared secret owned by what tells this peer apart: its address
+// (charon falls back to the addresses when the identities do not decide)
+// and the identity it must show. No owner at all makes a default secret.
+ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
+  std::vector<std::string> owners;
+  if (r.peer) add_owner(owners, compiler::format_address(r.peer->address));
+  if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
+  ViciSecret secret;
+  secret.base_id = "ipsecctl-" + connection;
+  secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
+  const std::vector<std::uint8_t> bytes = encode(secret.body);
+  secret.digest = digest_bytes(bytes.data(), bytes.size());
+  return secret;
+}
+
+// Adds a rule to the group (connection) of its phase 1.
+void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy, bool fresh) {
+  ViciConnection& c = g.connection;
+  if (fresh) {
+    c.name = policy.names.phase1;
+    c.origin = r.origin;
+  }
+  const bool starts = r.mode != IkeMode::Passive;
+  g.initiates = g.initiates || starts;
+  g.dpd = g.dpd || r.mode == IkeMode::Dynamic;
+  if (r.peer) g.peer = r.peer->address;
+  if (r.local) g.local = r.local->address;
+  c.peer = r.peer ? compiler::format_address(r.peer->address) : std::string("%any");
+  g.ike = ike_settings(r, policy, c.peer);
+  g.children.push_back(section(policy.names.phase2, child_settings(r, policy)));
+  c.children.push_back(ViciChild{policy.names.phase2, starts, r.sec_interface, r.origin});
+  if (r.psk) c.secret = secret_of(r, c.name);
+}
+
+// The connection's load-conn message, once all its rules are in.
+ViciConnection finish_group(Group& g, const SourceAddressLookup& source_for) {
+  ViciSection body = g.ike;
+  if (g.initiates) {
+    // Retry for as long as the connection is loaded, as isakmpd does.
+    body.push_back(value("keyingtries", "0"));
+    // Both sides initiating at once would leave two IKE SAs: the side
+    // with the lower address replaces the older one, the other never
+    // does, so both agree on the survivor.
+    std::optional<compiler::IpAddress> me = g.local;
+    if (!me && g.peer && source_for) me = source_for(*g.peer);
+    const bool comparable = me && g.peer && me->family == g.peer->family;
+    const bool lower = comparable && address_less(*me, *g.peer);
+    body.push_back(value("unique", lower ? "replace" : "no"));
+    g.connection.defer_start = comparable && !lower;
+  }
+  body.push_back(value("dpd_delay", g.dpd ? "5s" : "0s"));
+  body.push_back(section("children", g.children));
+  g.connection.load_conn = {section(g.connection.name, body)};
+  const std::vector<std::uint8_t> bytes = encode(g.connection.load_conn);
+  g.connection.digest = digest_bytes(bytes.data(), bytes.size());
+  return std::move(g.connection);
+}
+
 }  // namespace
 
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan, Diagnostics& diag,
@@ -62,134 +209,24 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
   std::map<std::string, std::size_t> by_name;
   std::vector<Group> groups;
   bool refused = false;
-  auto refuse = [&](const IkeEntry& r, const std::string& why) {
-    diag.error_at(r.origin, why);
-    refused = true;
-  };
   const IkeEntry* unbound_secret = nullptr;  // a psk with neither peer nor dstid
   const IkeEntry* bound_secret = nullptr;
-
   for (const IkeEntry& r : plan.ikes) {
-    // What the rule means is the compiler's decision; what OpenBSD
-    // refuses is refused here too.
+    // What the rule means is the compiler's decision (ike_policy); what
+    // OpenBSD refuses is refused here too.
     const compiler::IkePolicy policy = compiler::ike_policy(r);
-    if (policy.refusal) {
-      refuse(r, policy.refusal->message);
-      continue;
-    }
-    if (r.src.nat) { refuse(r, "NAT hosts (from A (B)) have no strongSwan equivalent"); continue; }
-    if (r.sec_interface && *r.sec_interface == 0) {
-      refuse(r, "interface sec0 cannot be expressed: XFRM interface id 0 means none; use sec1 "
-                "or above");
-      continue;
-    }
-    if (!r.peer && r.mode != IkeMode::Passive) {
-      refuse(r, "an active or dynamic ike rule needs a peer for strongSwan to initiate to");
-      continue;
-    }
-    const compiler::IkePhase1Policy& p1 = policy.phase1;
-    const compiler::IkePhase2Policy& p2 = policy.phase2;
-    if (p2.auth != nullptr && p2.auth->strongswan.empty()) {
-      refuse(r, std::string(p2.auth->name) + " has no strongSwan equivalent for esp/ah");
-      continue;
-    }
-    if (p2.enc != nullptr && p2.enc->strongswan.empty()) {
-      refuse(r, "cipher " + std::string(p2.enc->name) + " has no strongSwan name");
+    if (auto why = refusal(r, policy)) {
+      diag.error_at(r.origin, *why);
+      refused = true;
       continue;
     }
     if (r.tag)
       diag.warning_at(r.origin, "tag " + *r.tag + " is ignored: Linux has no PF tags",
                       "filter tunnel traffic with nftables (meta ipsec, ipsec in/out reqid)");
-
-    // The IKE (phase 1) proposal and the child (phase 2) one.
-    const std::string proposal = std::string(p1.enc->strongswan) + "-" +
-                                 std::string(p1.hash->strongswan) + "-" +
-                                 std::string(p1.group->strongswan);
-    std::string child_proposal;
-    auto add = [&child_proposal](std::string_view part) {
-      if (!child_proposal.empty()) child_proposal += "-";
-      child_proposal += part;
-    };
-    if (p2.enc != nullptr) add(p2.enc->strongswan);
-    if (p2.auth != nullptr) add(p2.auth->strongswan);
-    if (p2.group != nullptr) add(p2.group->strongswan);
-
-    const compiler::IkeNames& names = policy.names;
-    auto [it, fresh] = by_name.emplace(names.phase1, groups.size());
+    auto [it, fresh] = by_name.emplace(policy.names.phase1, groups.size());
     if (fresh) groups.emplace_back();
-    Group& g = groups[it->second];
-    ViciConnection& c = g.connection;
-    if (fresh) {
-      c.name = names.phase1;
-      c.origin = r.origin;
-    }
-    const bool starts = r.mode != IkeMode::Passive;
-    g.initiates = g.initiates || starts;
-    g.dpd = g.dpd || r.mode == IkeMode::Dynamic;
-    if (r.peer) g.peer = r.peer->address;
-    if (r.local) g.local = r.local->address;
-    c.peer = r.peer ? compiler::format_address(r.peer->address) : std::string("%any");
-
-    // Phase 1 settings: the last rule for a peer wins, as with isakmpd's
-    // forced sets.
-    const long long life1 = p1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
-    g.ike = {value("version", "1"),
-             value("aggressive", r.phase1.exchange == parser::Phase1Exchange::Aggressive ? "yes" : "no"),
-             list("proposals", {proposal}),
-             // IKEv1 puts reauth_time + over_time on the wire: exactly the rule's.
-             value("reauth_time", seconds(life1 - life1 / 10)),
-             value("over_time", seconds(life1 / 10)),
-             value("rekey_time", "0s"),
-             value("rand_time", "0s")};  // no jitter: the lifetime is the rule's
-    if (r.local) g.ike.push_back(list("local_addrs", {compiler::format_address(r.local->address)}));
-    g.ike.push_back(list("remote_addrs", {c.peer}));
-    const std::string auth = r.psk ? "psk" : "pubkey";
-    ViciSection local{value("auth", auth)};
-    ViciSection remote{value("auth", auth)};
-    if (r.srcid) local.push_back(value("id", identity_text(r.srcid->text)));
-    if (r.dstid) remote.push_back(value("id", identity_text(r.dstid->text)));
-    g.ike.push_back(section("local", local));
-    g.ike.push_back(section("remote", remote));
-
-    const long long life2 = p2.lifetime.value_or(compiler::kDefaultPhase2Lifetime);
-    // Active and dynamic tunnels keep trap policies: whenever the tunnel
-    // is down (the peer was not there yet, or went away), traffic for it
-    // starts it again, for as long as the connection is loaded.
-    ViciSection child{
-        value("mode", r.tmode == parser::TunnelMode::Tunnel ? "tunnel" : "transport"),
-        list("local_ts", {traffic_selector(r.src, r.proto, r.sport)}),
-        list("remote_ts", {traffic_selector(r.dst, r.proto, r.dport)}),
-        list(r.satype == SaType::Ah ? "ah_proposals" : "esp_proposals", {child_proposal}),
-        value("life_time", seconds(life2)),
-        value("rekey_time", seconds(life2 - life2 / 10)),
-        value("rand_time", "0s"),
-        value("start_action", starts ? "trap" : "none"),
-        value("dpd_action", r.mode == IkeMode::Dynamic ? "restart"
-                            : r.mode == IkeMode::Passive ? "clear" : "trap"),
-        value("close_action", r.mode == IkeMode::Dynamic ? "restart"
-                              : r.mode == IkeMode::Passive ? "none" : "trap")};
-    if (r.sec_interface) {
-      child.push_back(value("if_id_in", std::to_string(*r.sec_interface)));
-      child.push_back(value("if_id_out", std::to_string(*r.sec_interface)));
-    }
-    g.children.push_back(section(names.phase2, child));
-    c.children.push_back(ViciChild{names.phase2, starts, r.sec_interface, r.origin});
-
-    if (r.psk) {
-      // Owned by what tells this peer apart: its address (charon falls
-      // back to the addresses when the identities do not decide) and the
-      // identity it must show. No owner at all makes a default secret.
-      std::vector<std::string> owners;
-      if (r.peer) add_owner(owners, compiler::format_address(r.peer->address));
-      if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
-      (owners.empty() ? unbound_secret : bound_secret) = &r;
-      ViciSecret secret;
-      secret.base_id = "ipsecctl-" + names.phase1;
-      secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
-      const std::vector<std::uint8_t> bytes = encode(secret.body);
-      secret.digest = digest_bytes(bytes.data(), bytes.size());
-      c.secret = std::move(secret);
-    }
+    add_rule(groups[it->second], r, policy, fresh);
+    if (r.psk) (r.peer || r.dstid ? bound_secret : unbound_secret) = &r;
   }
   if (unbound_secret != nullptr && bound_secret != nullptr)
     diag.warning_at(unbound_secret->origin,
@@ -197,30 +234,8 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
                     "would offer it to every peer it cannot tell apart by identity",
                     "give the rule a peer or a dstid, or give the other rules a dstid");
   if (refused) return std::nullopt;
-
   std::vector<ViciConnection> out;
-  for (Group& g : groups) {
-    ViciSection body = g.ike;
-    if (g.initiates) {
-      // Retry for as long as the connection is loaded, as isakmpd does.
-      body.push_back(value("keyingtries", "0"));
-      // Both sides initiating at once would leave two IKE SAs: the side
-      // with the lower address replaces the older one, the other never
-      // does, so both agree on the survivor.
-      std::optional<compiler::IpAddress> me = g.local;
-      if (!me && g.peer && source_for) me = source_for(*g.peer);
-      const bool comparable = me && g.peer && me->family == g.peer->family;
-      const bool lower = comparable && address_less(*me, *g.peer);
-      body.push_back(value("unique", lower ? "replace" : "no"));
-      g.connection.defer_start = comparable && !lower;
-    }
-    body.push_back(value("dpd_delay", g.dpd ? "5s" : "0s"));
-    body.push_back(section("children", g.children));
-    g.connection.load_conn = {section(g.connection.name, body)};
-    const std::vector<std::uint8_t> bytes = encode(g.connection.load_conn);
-    g.connection.digest = digest_bytes(bytes.data(), bytes.size());
-    out.push_back(std::move(g.connection));
-  }
+  for (Group& g : groups) out.push_back(finish_group(g, source_for));
   return out;
 }
 

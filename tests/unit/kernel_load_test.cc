@@ -39,7 +39,7 @@ class KernelLab {
   // Loads (or removes) `text` as the file `source`, the given way. `stop_after`:
   // the stop check answers true from its nth question on (a signal).
   bool load(const std::string& source, const std::string& text, Way way = Way::Ordinary,
-            Action action = Action::Add, int stop_after = -1) {
+            Action action = Action::Add, int stop_after = -1, bool dry_run = false) {
     // Compiled with the backend's diagnostics: its messages name the rules.
     compiler::Plan& plan = plans_.emplace_back();
     {
@@ -50,32 +50,41 @@ class KernelLab {
       driver.parse_text(source, text);
       EXPECT_EQ(diag_.error_count(), errors_before) << err_.text();
     }
-    const OwnedEntries previous = records.count(source) ? records[source] : OwnedEntries{};
-    OwnedEntries others;
+    // A load keeps referring to its scope until it is undone.
+    Scope& held = scopes_.emplace_back();
+    OwnedEntries& previous = held.previous;
+    OwnedEntries& others = held.others;
+    OwnedEntries& now = held.now;
+    bool& as_before = held.as_before;
+    SyncScope& scope = held.scope;
+    if (records.count(source) != 0) previous = records[source];
     for (const auto& [name, r] : records)
       if (name != source)
         for (const auto& e : r.kernel) others.add(e);
-    OwnedEntries now;
-    bool as_before = false;
-    SyncScope scope{&previous, &others, &now};
+    scope = SyncScope{&previous, &others, &now};
     scope.kernel_as_before = &as_before;
     int asked = 0;
-    backend_->set_stop_check([&] { return stop_after >= 0 && ++asked > stop_after; });
-    bool ok = false;
+    backends::LoadSettings settings;
+    settings.stop = [&] { return stop_after >= 0 && ++asked > stop_after; };
+    settings.list_changes = true;
+    settings.dry_run = dry_run;
+    last_ = backend_->begin_load(plan, action, scope, settings);
     if (way == Way::Streamed && action == Action::Add) {
-      ok = backend_->begin_streaming(plan, scope, plan.flows.size());
-      for (std::uint32_t i = 0; ok && i < plan.flows.size(); ++i) backend_->stream_flow(i);
-      ok = ok && backend_->finish_streaming();
-    } else {
-      if (way == Way::Prefetched && action == Action::Add) backend_->prefetch(scope);
-      ok = backend_->apply(plan, action, scope);
+      // The kernel is read first; flows go as they come.
+      last_->learn_kernel();
+      last_->send_early();
+      for (std::uint32_t i = 0; i < plan.flows.size(); ++i) last_->add_flow(i);
+    } else if (way == Way::Prefetched) {
+      last_->learn_kernel();  // as a thread beside the compile would
     }
-    backend_->set_stop_check({});
-    if (ok && action == Action::Add) records[source] = as_before ? previous : now;
-    if (ok && action == Action::Delete) records.erase(source);
+    const bool ok = last_->finish();
+    changes = last_->changes();
+    if (ok && !dry_run && action == Action::Add) records[source] = as_before ? previous : now;
+    if (ok && !dry_run && action == Action::Delete) records.erase(source);
     return ok;
   }
-  bool undo_last() { return backend_->undo_last(); }
+  bool undo_last() { return last_->undo(); }
+  backends::BackendChanges changes;  // what the last load reported
   std::string messages() { return err_.text(); }
 
   // What the kernel holds, as comparable text.
@@ -96,8 +105,15 @@ class KernelLab {
   CapturedStream err_;
   Diagnostics diag_;
   FakeKernelChannel* kernel_ = nullptr;  // owned by backend_
-  std::deque<compiler::Plan> plans_;     // a backend may refer to its last plan
+  std::deque<compiler::Plan> plans_;     // a load refers to its plan
+  struct Scope {
+    OwnedEntries previous, others, now;
+    bool as_before = false;
+    SyncScope scope;
+  };
+  std::deque<Scope> scopes_;
   std::unique_ptr<backends::ChannelBackend> backend_;
+  std::unique_ptr<backends::KernelLoad> last_;
 };
 
 constexpr const char* kTwoTunnels =
@@ -295,6 +311,64 @@ TEST(KernelLoad, ManualSasGoFirstAndAreReplacedWhenTheyChange) {
   EXPECT_EQ(lab.kernel().sad.size(), 1u);
   EXPECT_EQ(count(lab.kernel(), ChangeKind::DeleteState), 1u);
   EXPECT_EQ(count(lab.kernel(), ChangeKind::AddState), 2u);
+}
+
+// --diff is the same load with nothing sent: it says what a load would do,
+// and a load then does exactly that.
+TEST(KernelLoad, ADryRunChangesNothingAndSaysWhatTheLoadWillDo) {
+  KernelLab lab;
+  ASSERT_TRUE(lab.load("a.conf", kTwoTunnels));
+  const auto requests = lab.kernel().requests.size();
+  const std::string edited =
+      "flow esp from 10.1.0.0/16 to 10.2.0.0/16 peer 192.0.2.2\n"      // unchanged
+      "flow esp from 10.1.0.0/16 to 10.3.0.0/16 peer 192.0.2.33\n"     // peer changed
+      "flow esp out from 10.1.0.0/16 to 10.4.0.0/16 peer 192.0.2.4\n";  // new
+  ASSERT_TRUE(lab.load("a.conf", edited, Way::Prefetched, Action::Add, -1, true));
+  EXPECT_EQ(lab.kernel().requests.size(), requests);  // nothing sent
+  const backends::ChangeCounts flows = lab.changes.counts.at(backends::kFlows);
+  // Flows as -s lists them: out and in; a fwd twin counts with its in.
+  EXPECT_EQ(flows.added, 1u);
+  EXPECT_EQ(flows.changed, 2u);
+  EXPECT_EQ(flows.removed, 0u);
+  EXPECT_EQ(flows.unchanged, 2u);
+  ASSERT_EQ(lab.changes.entries.size(), 3u);
+  std::size_t with_before = 0;
+  for (const auto& e : lab.changes.entries) with_before += e.policy_before.has_value();
+  EXPECT_EQ(with_before, 2u);
+  // The load then does what the dry run said.
+  ASSERT_TRUE(lab.load("a.conf", edited, Way::Prefetched));
+  EXPECT_EQ(lab.changes.counts.at(backends::kFlows), flows);
+  // And once done, there is nothing left to do.
+  ASSERT_TRUE(lab.load("a.conf", edited, Way::Prefetched, Action::Add, -1, true));
+  EXPECT_FALSE(lab.changes.any());
+  EXPECT_EQ(lab.changes.counts.at(backends::kFlows).unchanged, 5u);
+}
+
+TEST(KernelLoad, ADryRunCountsWhatLeftTheFileAsRemoved) {
+  KernelLab lab;
+  ASSERT_TRUE(lab.load("a.conf", kTwoTunnels));
+  ASSERT_TRUE(lab.load("a.conf", "flow esp from 10.1.0.0/16 to 10.2.0.0/16 peer 192.0.2.2\n",
+                       Way::Ordinary, Action::Add, -1, true));
+  const auto flows = lab.changes.counts.at(backends::kFlows);
+  EXPECT_EQ(flows.removed, 2u);  // the out and the in (with its fwd)
+  EXPECT_EQ(flows.added + flows.changed, 0u);
+  EXPECT_EQ(lab.kernel().spd.size(), 6u);
+  // -d, dry: everything the file has goes.
+  ASSERT_TRUE(lab.load("a.conf", kTwoTunnels, Way::Ordinary, Action::Delete, -1, true));
+  EXPECT_EQ(lab.changes.counts.at(backends::kFlows).removed, 4u);
+  EXPECT_EQ(lab.kernel().spd.size(), 6u);
+}
+
+TEST(KernelLoad, AFirstLoadReportsEveryFlowAndSaAsAdded) {
+  for (Way way : {Way::Ordinary, Way::Streamed}) {
+    KernelLab lab;
+    ASSERT_TRUE(lab.load("a.conf", kHosts, way));
+    const auto flows = lab.changes.counts.at(backends::kFlows);
+    // Two transport host pairs (out, in), two tunnels (out, in); the
+    // duplicate is not a flow of its own.
+    EXPECT_EQ(flows.added, 8u) << way_name(way);
+    EXPECT_EQ(flows.unchanged, 0u) << way_name(way);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,40 @@
+// The requests ipsecctl makes of charon more than once: listing what it
+// holds, taking connections and secrets out again, starting tunnels, and
+// keeping a load-conn message in a record (hex).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/vici/vici_client.h"
+
+namespace ipsecctl::backends::vici {
+
+bool succeeded(const ViciSection& reply);
+// The names in a get-conns ("conns") or get-shared ("keys") answer.
+std::set<std::string> listed(ViciClient& client, const char* command, const char* key);
+// Takes connections out of charon: unloaded first, so that no new
+// negotiation can find them (a peer whose tunnel is deleted may start
+// again at once), then their IKE SAs terminated, again while one that was
+// already negotiating completes. Returns what failed, as sentences.
+std::vector<std::string> remove_connections(ViciClient& client, const std::set<std::string>& names);
+// unload-shared for each id charon holds; returns what failed.
+std::vector<std::string> unload_secrets(ViciClient& client, const std::set<std::string>& ids,
+                                        const std::set<std::string>& held);
+// Starts tunnels (initiate requests), each deferred one (by its peer's
+// address) only if, within a moment, the peer has not begun an IKE SA
+// with this host: when two gateways are loaded at once, only one starts.
+void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
+                   std::vector<std::pair<std::string, ViciClient::Request>> deferred);
+
+std::string to_hex(const std::vector<std::uint8_t>& bytes);
+std::optional<std::vector<std::uint8_t>> from_hex(const std::string& text);
+// A load-conn message kept as hex in a record, decoded; nullopt if it is
+// not one.
+std::optional<ViciSection> load_conn_from_hex(const std::string& text);
+
+}  // namespace ipsecctl::backends::vici

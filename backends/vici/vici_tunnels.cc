@@ -1,0 +1,160 @@
+// What charon says of the tunnels: its IKE SAs (-s all), and whether the
+// tunnels of the last load came up (--wait), with its own log lines when
+// they did not.
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "backends/vici/vici_backend.h"
+#include "backends/vici/vici_charon.h"
+
+namespace ipsecctl::backends {
+
+using vici::ViciClient;
+using vici::ViciError;
+using vici::ViciItem;
+using vici::ViciSection;
+using vici::value;
+using vici::value_of;
+
+void ViciBackend::listen_before_apply() {
+  try {
+    log_ = std::make_unique<ViciClient>(path_);
+    log_->subscribe("log");
+  } catch (const ViciError&) {
+    log_.reset();  // apply() reports charon's absence
+  }
+}
+
+bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
+  if (started_.empty()) return true;
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  try {
+    // charon's own account of each connection, from its log (heard since
+    // before the load), to say why a tunnel is not up.
+    if (!log_) listen_before_apply();
+    if (!log_) throw ViciError("cannot listen to charon's log at " + path_);
+    ViciClient& logs = *log_;
+    std::map<std::string, std::deque<std::string>> said;  // by IKE SA name
+    ViciClient client(path_);
+    std::set<std::pair<std::string, std::string>> up;
+    for (;;) {
+      up.clear();
+      client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+                            [&](const ViciSection& event) {
+        for (const ViciItem& sa : event) {
+          if (value_of(sa.section, "state") != "ESTABLISHED") continue;
+          const ViciItem* children = vici::find(sa.section, "child-sas");
+          if (children == nullptr) continue;
+          for (const ViciItem& c : children->section)
+            if (value_of(c.section, "state") == "INSTALLED")
+              up.emplace(sa.name, value_of(c.section, "name"));
+        }
+      });
+      const bool all = std::all_of(started_.begin(), started_.end(), [&](const Started& s) {
+        return up.count({s.connection, s.child}) != 0;
+      });
+      if (all) return true;
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      const auto until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
+      while (auto event = logs.next_event(until)) {
+        const std::string ike = value_of(event->second, "ikesa-name");
+        const std::string msg = value_of(event->second, "msg");
+        if (ike.empty() || msg.empty()) continue;
+        auto& lines = said[ike];
+        lines.push_back(msg);
+        if (lines.size() > 6) lines.pop_front();
+      }
+    }
+    for (const Started& s : started_) {
+      if (up.count({s.connection, s.child}) != 0) continue;
+      diag_.error_at(s.origin, "tunnel " + s.child + " to " + s.peer + " is not up after " +
+                                   std::to_string(patience.count()) +
+                                   " s; it stays loaded and charon keeps trying");
+      auto it = said.find(s.connection);
+      if (it == said.end() || it->second.empty()) {
+        diag_.plain("\tcharon: (nothing logged for " + s.connection +
+                    " while waiting: the peer does not answer, or no traffic asked for the tunnel)");
+        continue;
+      }
+      for (const std::string& line : it->second) diag_.plain("\tcharon: " + line);
+    }
+    return false;
+  } catch (const ViciError& error) {
+    diag_.failure(error.what());
+    return false;
+  }
+}
+
+std::optional<IkeSnapshot> ViciBackend::ike_sas() {
+  auto number = [](const std::string& text) -> std::uint64_t {
+    return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+  };
+  auto algorithm = [](const ViciSection& s, const char* name, const char* size) {
+    std::string a = value_of(s, name);
+    if (!value_of(s, size).empty()) a += "-" + value_of(s, size);
+    return a;
+  };
+  try {
+    ViciClient client(path_);
+    IkeSnapshot snap;
+    snap.daemon = "charon";
+    client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+                          [&](const ViciSection& event) {
+      for (const ViciItem& ike : event) {
+        const ViciSection& s = ike.section;
+        IkeSa sa;
+        sa.name = ike.name;
+        sa.unique_id = value_of(s, "uniqueid");
+        sa.state = value_of(s, "state");
+        sa.version = value_of(s, "version");
+        sa.local_host = value_of(s, "local-host");
+        sa.remote_host = value_of(s, "remote-host");
+        sa.local_id = value_of(s, "local-id");
+        sa.remote_id = value_of(s, "remote-id");
+        sa.encryption = algorithm(s, "encr-alg", "encr-keysize");
+        sa.integrity = value_of(s, "integ-alg");
+        sa.prf = value_of(s, "prf-alg");
+        sa.dh_group = value_of(s, "dh-group");
+        sa.established = number(value_of(s, "established"));
+        sa.rekey_time = number(value_of(s, "rekey-time"));
+        sa.reauth_time = number(value_of(s, "reauth-time"));
+        if (const ViciItem* children = vici::find(s, "child-sas")) {
+          for (const ViciItem& c : children->section) {
+            const ViciSection& cs = c.section;
+            IkeChildSa child;
+            child.name = value_of(cs, "name");
+            child.state = value_of(cs, "state");
+            child.mode = value_of(cs, "mode");
+            child.protocol = value_of(cs, "protocol");
+            child.reqid = static_cast<std::uint32_t>(number(value_of(cs, "reqid")));
+            child.encryption = algorithm(cs, "encr-alg", "encr-keysize");
+            child.integrity = value_of(cs, "integ-alg");
+            child.dh_group = value_of(cs, "dh-group");
+            child.spi_in = value_of(cs, "spi-in");
+            child.spi_out = value_of(cs, "spi-out");
+            child.bytes_in = number(value_of(cs, "bytes-in"));
+            child.bytes_out = number(value_of(cs, "bytes-out"));
+            child.packets_in = number(value_of(cs, "packets-in"));
+            child.packets_out = number(value_of(cs, "packets-out"));
+            child.install_time = number(value_of(cs, "install-time"));
+            child.rekey_time = number(value_of(cs, "rekey-time"));
+            child.life_time = number(value_of(cs, "life-time"));
+            if (const ViciItem* l = vici::find(cs, "local-ts")) child.local_ts = l->list;
+            if (const ViciItem* l = vici::find(cs, "remote-ts")) child.remote_ts = l->list;
+            sa.children.push_back(std::move(child));
+          }
+        }
+        snap.sas.push_back(std::move(sa));
+      }
+    });
+    return snap;
+  } catch (const ViciError& error) {
+    diag_.failure(error.what());
+    return std::nullopt;
+  }
+}
+
+}  // namespace ipsecctl::backends

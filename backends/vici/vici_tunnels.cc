@@ -88,68 +88,77 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
   }
 }
 
+namespace {
+
+std::uint64_t number(const std::string& text) {
+  return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+}
+
+// "aes-256" from encr-alg and encr-keysize.
+std::string algorithm(const ViciSection& s, const char* name, const char* size) {
+  std::string a = value_of(s, name);
+  if (!value_of(s, size).empty()) a += "-" + value_of(s, size);
+  return a;
+}
+
+IkeChildSa child_sa_of(const ViciSection& cs) {
+  IkeChildSa child;
+  child.name = value_of(cs, "name");
+  child.state = value_of(cs, "state");
+  child.mode = value_of(cs, "mode");
+  child.protocol = value_of(cs, "protocol");
+  child.reqid = static_cast<std::uint32_t>(number(value_of(cs, "reqid")));
+  child.encryption = algorithm(cs, "encr-alg", "encr-keysize");
+  child.integrity = value_of(cs, "integ-alg");
+  child.dh_group = value_of(cs, "dh-group");
+  child.spi_in = value_of(cs, "spi-in");
+  child.spi_out = value_of(cs, "spi-out");
+  child.bytes_in = number(value_of(cs, "bytes-in"));
+  child.bytes_out = number(value_of(cs, "bytes-out"));
+  child.packets_in = number(value_of(cs, "packets-in"));
+  child.packets_out = number(value_of(cs, "packets-out"));
+  child.install_time = number(value_of(cs, "install-time"));
+  child.rekey_time = number(value_of(cs, "rekey-time"));
+  child.life_time = number(value_of(cs, "life-time"));
+  if (const ViciItem* l = vici::find(cs, "local-ts")) child.local_ts = l->list;
+  if (const ViciItem* l = vici::find(cs, "remote-ts")) child.remote_ts = l->list;
+  return child;
+}
+
+IkeSa ike_sa_of(const ViciItem& ike) {
+  const ViciSection& s = ike.section;
+  IkeSa sa;
+  sa.name = ike.name;
+  sa.unique_id = value_of(s, "uniqueid");
+  sa.state = value_of(s, "state");
+  sa.version = value_of(s, "version");
+  sa.local_host = value_of(s, "local-host");
+  sa.remote_host = value_of(s, "remote-host");
+  sa.local_id = value_of(s, "local-id");
+  sa.remote_id = value_of(s, "remote-id");
+  sa.encryption = algorithm(s, "encr-alg", "encr-keysize");
+  sa.integrity = value_of(s, "integ-alg");
+  sa.prf = value_of(s, "prf-alg");
+  sa.dh_group = value_of(s, "dh-group");
+  sa.established = number(value_of(s, "established"));
+  sa.rekey_time = number(value_of(s, "rekey-time"));
+  sa.reauth_time = number(value_of(s, "reauth-time"));
+  if (const ViciItem* children = vici::find(s, "child-sas"))
+    for (const ViciItem& c : children->section) sa.children.push_back(child_sa_of(c.section));
+  return sa;
+}
+
+}  // namespace
+
 std::optional<IkeSnapshot> ViciBackend::ike_sas() {
-  auto number = [](const std::string& text) -> std::uint64_t {
-    return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
-  };
-  auto algorithm = [](const ViciSection& s, const char* name, const char* size) {
-    std::string a = value_of(s, name);
-    if (!value_of(s, size).empty()) a += "-" + value_of(s, size);
-    return a;
-  };
   try {
     ViciClient client(path_);
     IkeSnapshot snap;
     snap.daemon = "charon";
     client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                           [&](const ViciSection& event) {
-      for (const ViciItem& ike : event) {
-        const ViciSection& s = ike.section;
-        IkeSa sa;
-        sa.name = ike.name;
-        sa.unique_id = value_of(s, "uniqueid");
-        sa.state = value_of(s, "state");
-        sa.version = value_of(s, "version");
-        sa.local_host = value_of(s, "local-host");
-        sa.remote_host = value_of(s, "remote-host");
-        sa.local_id = value_of(s, "local-id");
-        sa.remote_id = value_of(s, "remote-id");
-        sa.encryption = algorithm(s, "encr-alg", "encr-keysize");
-        sa.integrity = value_of(s, "integ-alg");
-        sa.prf = value_of(s, "prf-alg");
-        sa.dh_group = value_of(s, "dh-group");
-        sa.established = number(value_of(s, "established"));
-        sa.rekey_time = number(value_of(s, "rekey-time"));
-        sa.reauth_time = number(value_of(s, "reauth-time"));
-        if (const ViciItem* children = vici::find(s, "child-sas")) {
-          for (const ViciItem& c : children->section) {
-            const ViciSection& cs = c.section;
-            IkeChildSa child;
-            child.name = value_of(cs, "name");
-            child.state = value_of(cs, "state");
-            child.mode = value_of(cs, "mode");
-            child.protocol = value_of(cs, "protocol");
-            child.reqid = static_cast<std::uint32_t>(number(value_of(cs, "reqid")));
-            child.encryption = algorithm(cs, "encr-alg", "encr-keysize");
-            child.integrity = value_of(cs, "integ-alg");
-            child.dh_group = value_of(cs, "dh-group");
-            child.spi_in = value_of(cs, "spi-in");
-            child.spi_out = value_of(cs, "spi-out");
-            child.bytes_in = number(value_of(cs, "bytes-in"));
-            child.bytes_out = number(value_of(cs, "bytes-out"));
-            child.packets_in = number(value_of(cs, "packets-in"));
-            child.packets_out = number(value_of(cs, "packets-out"));
-            child.install_time = number(value_of(cs, "install-time"));
-            child.rekey_time = number(value_of(cs, "rekey-time"));
-            child.life_time = number(value_of(cs, "life-time"));
-            if (const ViciItem* l = vici::find(cs, "local-ts")) child.local_ts = l->list;
-            if (const ViciItem* l = vici::find(cs, "remote-ts")) child.remote_ts = l->list;
-            sa.children.push_back(std::move(child));
-          }
-        }
-        snap.sas.push_back(std::move(sa));
-      }
-    });
+                            for (const ViciItem& ike : event) snap.sas.push_back(ike_sa_of(ike));
+                          });
     return snap;
   } catch (const ViciError& error) {
     diag_.failure(error.what());

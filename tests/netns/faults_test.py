@@ -20,28 +20,18 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, skip, summary  # noqa: E402
+import netns_test as nt  # noqa: E402
 
 FLOWS = 100000
-namespaces = []
 processes = []
+# The namespace helpers (and the list of namespaces to remove) are the
+# netns tier's own.
+namespaces = nt.namespaces
+new_namespace = nt.new_namespace
 
 
 def sh(*args, ns=None, check_rc=True, timeout=120):
-    cmd = list(args)
-    if ns:
-        cmd = ["ip", "netns", "exec", ns] + cmd
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    if check_rc and proc.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(cmd), proc.stderr.decode()))
-    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
-
-
-def new_namespace(tag):
-    name = "ipsecctl-%s-%d" % (tag, os.getpid())
-    sh("ip", "netns", "add", name)
-    namespaces.append(name)
-    sh("ip", "link", "set", "lo", "up", ns=name)
-    return name
+    return nt.sh(*args, ns=ns, check_rc=check_rc, timeout=timeout)
 
 
 def policy_count(ns):

@@ -70,47 +70,10 @@ class FakeKernelChannel final : public backends::KernelChannel {
   }
 
   void queue_policy(ChangeKind kind, const Policy& policy, std::uint32_t tag) override {
-    const auto id = backends::policy_identity(policy);
-    int error = arranged();
-    if (error == 0) {
-      const bool held = spd.count(id) != 0;
-      switch (kind) {
-        case ChangeKind::AddPolicy:
-          if (held) error = EEXIST;
-          else spd[id] = policy;
-          break;
-        case ChangeKind::UpdatePolicy:
-          // XFRM_MSG_UPDPOLICY adds what is missing, as Linux does.
-          spd[id] = policy;
-          break;
-        case ChangeKind::DeletePolicy:
-          if (!held) error = ENOENT;
-          else spd.erase(id);
-          break;
-        default: error = EINVAL;
-      }
-    }
-    record(kind, id, tag, error);
+    change(spd, backends::policy_identity(policy), policy, kind, tag, ENOENT);
   }
-
   void queue_state(ChangeKind kind, const State& state, std::uint32_t tag) override {
-    const auto id = backends::state_identity(state);
-    int error = arranged();
-    if (error == 0) {
-      const bool held = sad.count(id) != 0;
-      switch (kind) {
-        case ChangeKind::AddState:
-          if (held) error = EEXIST;
-          else sad[id] = state;
-          break;
-        case ChangeKind::DeleteState:
-          if (!held) error = ESRCH;
-          else sad.erase(id);
-          break;
-        default: error = EINVAL;
-      }
-    }
-    record(kind, id, tag, error);
+    change(sad, backends::state_identity(state), state, kind, tag, ESRCH);
   }
 
   backends::SendOutcome send() override {
@@ -146,7 +109,30 @@ class FakeKernelChannel final : public backends::KernelChannel {
     auto it = fail_request.find(n);
     return it == fail_request.end() ? 0 : it->second;
   }
-  void record(ChangeKind kind, const backends::Fingerprint& id, std::uint32_t tag, int error) {
+  // One change to one database. `missing`: what removing an entry that
+  // is not there fails with (policies ENOENT, SAs ESRCH, as Linux says).
+  template <typename Entry>
+  void change(std::map<backends::Fingerprint, Entry>& db, const backends::Fingerprint& id,
+              const Entry& entry, ChangeKind kind, std::uint32_t tag, int missing) {
+    int error = arranged();
+    if (error == 0) {
+      const bool held = db.count(id) != 0;
+      switch (kind) {
+        case ChangeKind::AddPolicy:
+        case ChangeKind::AddState:
+          if (held) error = EEXIST;
+          else db[id] = entry;
+          break;
+        case ChangeKind::UpdatePolicy:  // XFRM_MSG_UPDPOLICY adds what is missing
+          db[id] = entry;
+          break;
+        case ChangeKind::DeletePolicy:
+        case ChangeKind::DeleteState:
+          if (!held) error = missing;
+          else db.erase(id);
+          break;
+      }
+    }
     requests.push_back({kind, id, tag, error});
     if (error != 0) pending_.failures.push_back({tag, error, {}});
   }

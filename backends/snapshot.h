@@ -49,6 +49,7 @@ struct IkeSa {
 
 struct IkeSnapshot {
   std::string daemon;  // "charon"
+  std::vector<std::string> connections;  // every connection loaded, up or not
   std::vector<IkeSa> sas;
 };
 

@@ -17,6 +17,7 @@
 #include "engine/session.h"
 #include "output/change_text.h"
 #include "output/json_render.h"
+#include "output/prometheus.h"
 #include "output/rule_printer.h"
 #include "output/show_text.h"
 
@@ -87,6 +88,7 @@ class Run {
                    : options_.diff    ? engine::LoadMode::Diff
                                       : engine::LoadMode::Load;
     request.list_changes = options_.diff || print_rules;
+    request.record_as = options_.record_as;
     engine::LoadResult result;
     session_.load(request, result);
     std::string text;
@@ -122,10 +124,12 @@ class Run {
     // On Linux the IKE SAs live in the daemon: `-s all` lists them too,
     // and flows the daemon installed show its identities.
     std::optional<backends::IkeSnapshot> ike;
-    if (o.titles || o.flows) ike = session_.ike_snapshot();
+    if (o.titles || o.flows || options_.prometheus) ike = session_.ike_snapshot();
+    const backends::IkeSnapshot* daemon = ike ? &*ike : nullptr;
     const std::string text =
-        options_.json ? output::render_show_json(*kernel, ike ? &*ike : nullptr, o)
-                      : output::render_show_text(*kernel, ike ? &*ike : nullptr, o, resolver_);
+        options_.prometheus ? output::render_show_prometheus(*kernel, daemon, session_.load_times())
+        : options_.json     ? output::render_show_json(*kernel, daemon, o)
+                            : output::render_show_text(*kernel, daemon, o, resolver_);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return true;
   }

@@ -19,7 +19,7 @@ void print_usage() {
   std::fprintf(stderr,
                "usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
                "                [--kernel %s] [--ike %s] [--vici path]\n"
-               "                [--diff] [--wait[=seconds]] [--allow-static-aead]\n"
+               "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
                "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
                "                [--format text|json|prometheus] [--json] [--help] [--version]\n",
                kernels.c_str(), daemons.c_str());
@@ -34,6 +34,9 @@ void print_help() {
       "               -v then lists what changed, -j says it as JSON\n"
       "  --diff       with -f: say what a load would add, change and remove, and\n"
       "               change nothing (exit 0: nothing to do, 2: something)\n"
+      "  --as file    with -f: as if the file were read from there: an earlier load\n"
+      "               of that file is what a reload compares with (check a staged\n"
+      "               copy before it replaces the live one)\n"
       "  -d           with -f: remove what the file would load\n"
       "  -n           with -f: check the file only; nothing is loaded\n"
       "  -v, -vv      print rules (and isakmpd commands) as they are read;\n"
@@ -113,7 +116,8 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       has_value = true;
     }
     const bool takes_value = name == "kernel" || name == "ike" || name == "vici" ||
-                             name == "diagnostics" || name == "color" || name == "format";
+                             name == "diagnostics" || name == "color" || name == "format" ||
+                             name == "as";
     if (takes_value && !has_value) {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
@@ -173,6 +177,8 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       o.json = true;
     } else if (name == "diff") {
       o.diff = true;
+    } else if (name == "as") {
+      o.record_as = value;
     } else if (name == "format") {
       if (value == "json") {
         o.json = true;
@@ -250,6 +256,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
   if (optind != argc) {
     std::fprintf(stderr, "ipsecctl: unknown command line argument: %s ...\n", argv[optind]);
     print_usage();
+    return std::nullopt;
+  }
+  if (!o.record_as.empty() && (!o.file || o.no_action)) {
+    std::fprintf(stderr, "ipsecctl: --as goes with -f file (and not with -n)\n");
     return std::nullopt;
   }
   if (o.diff && (!o.file || o.no_action)) {

@@ -27,6 +27,7 @@ struct Options {
   bool json = false;                 // -j, --json, --format json
   bool prometheus = false;           // --format prometheus (with -s)
   bool diff = false;                 // --diff (with -f)
+  std::string record_as;             // --as FILE (with -f)
   std::string kernel = "xfrm";       // --kernel NAME
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH

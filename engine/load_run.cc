@@ -26,7 +26,8 @@ LoadRun::LoadRun(Session& session, const LoadRequest& request, LoadResult& resul
       adding_(request.action == Action::Add),
       dry_run_(request.mode == LoadMode::Diff),
       regular_file_(is_regular_file(request.compile.path)),
-      source_(OwnershipStore::source_of(request.compile.path)),
+      source_(OwnershipStore::source_of(request.record_as.empty() ? request.compile.path
+                                                                  : request.record_as)),
       scope_{&previous_, &others_, &now_} {
   scope_.kernel_as_before = &kernel_as_before_;
 }
@@ -154,6 +155,7 @@ bool LoadRun::apply() {
       for (const auto& e : previous_.entries) now_.add(e);
   }
   if (!dry_run_) save_record();
+  if (!dry_run_ && adding_) store_->mark_loaded(source_);
   lock_.reset();
   bool ok = interrupted(true);
   hold_.reset();

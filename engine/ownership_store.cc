@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -404,6 +405,60 @@ bool OwnershipStore::save(const std::string& source, const OwnedEntries& entries
   return ok;
 }
 
-void OwnershipStore::remove(const std::string& source) { ::unlink(path_of(source).c_str()); }
+namespace {
+
+constexpr const char* kLoadedSuffix = ".loaded";
+
+std::string loaded_path(const std::string& record_path) {
+  return record_path.substr(0, record_path.size() - std::strlen(kSuffix)) + kLoadedSuffix;
+}
+
+}  // namespace
+
+void OwnershipStore::remove(const std::string& source) {
+  ::unlink(path_of(source).c_str());
+  ::unlink(loaded_path(path_of(source)).c_str());
+}
+
+// A small file that holds the source; its time is the load's.
+void OwnershipStore::mark_loaded(const std::string& source) {
+  if (!make_directories(dir_)) return;
+  const std::string path = loaded_path(path_of(source));
+  const std::string temporary = path + ".new";
+  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd || ::write(fd.get(), source.data(), source.size()) != static_cast<ssize_t>(source.size()) ||
+      ::rename(temporary.c_str(), path.c_str()) != 0)
+    ::unlink(temporary.c_str());
+}
+
+std::vector<std::pair<std::string, std::chrono::system_clock::time_point>>
+OwnershipStore::load_times() const {
+  std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> out;
+  struct CloseDir {
+    void operator()(DIR* d) const { ::closedir(d); }
+  };
+  std::unique_ptr<DIR, CloseDir> dir(::opendir(dir_.c_str()));
+  if (!dir) return out;
+  const std::size_t suffix = std::strlen(kLoadedSuffix);
+  while (const dirent* d = ::readdir(dir.get())) {
+    const std::string name = d->d_name;
+    if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kLoadedSuffix) != 0)
+      continue;
+    const std::string path = dir_ + "/" + name;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) continue;
+    std::string source(static_cast<std::size_t>(std::min<off_t>(st.st_size, 4096)), '\0');
+    if (::read(fd.get(), source.data(), source.size()) != static_cast<ssize_t>(source.size()))
+      continue;
+    const auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) +
+                             std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    out.emplace_back(std::move(source),
+                     std::chrono::system_clock::time_point(
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 }  // namespace ipsecctl::engine

@@ -8,6 +8,7 @@
 // source, and each include belongs to the file that includes it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -44,7 +45,14 @@ class OwnershipStore {
   // the load itself stands, but the next reload of the file cannot know
   // what this one added.
   bool save(const std::string& source, const backends::OwnedEntries& entries);
+  // Removes the record and the time of the last load.
   void remove(const std::string& source);
+
+  // The time of each source's last successful load (-s ... --format
+  // prometheus), kept beside the record (whose own time says when what
+  // the file owns last changed: an unchanged reload leaves it alone).
+  void mark_loaded(const std::string& source);
+  std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> load_times() const;
 
   // The canonical form of a -f argument (realpath; "-" stays "-").
   static std::string source_of(const std::string& file_argument);

@@ -109,6 +109,10 @@ bool Session::watch(const std::function<bool(const backends::MonitorEvent&)>& ea
   return k != nullptr && k->watch(each);
 }
 
+std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> Session::load_times() {
+  return OwnershipStore(diag_).load_times();
+}
+
 std::string Session::kernel_name() {
   backends::KernelBackend* k = kernel();
   return k == nullptr ? options_.kernel : k->name();

@@ -56,6 +56,9 @@ struct LoadRequest {
   LoadMode mode = LoadMode::Load;
   // Keep each changed entry (for --diff and -v), not only the counts.
   bool list_changes = false;
+  // --as FILE: the records are FILE's, as if the file had been read from
+  // there (a staged copy checked, or loaded, in place of the live one).
+  std::string record_as;
 };
 
 struct LoadResult {
@@ -88,6 +91,8 @@ class Session {
   bool watch(const std::function<bool(const backends::MonitorEvent&)>& each);
   // The kernel interface's name ("XFRM", "PF_KEY"), for raw dumps.
   std::string kernel_name();
+  // When each file was last loaded successfully.
+  std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> load_times();
 
   // For the load sequence (engine/load_run): the kernel backend, opened on
   // first use; nullptr after reporting why it cannot be (or, with

@@ -19,7 +19,7 @@ from checks import check, summary  # noqa: E402
 
 USAGE = ("usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
          "                [--kernel xfrm|pfkey] [--ike auto|vici|isakmpd] [--vici path]\n"
-         "                [--diff] [--wait[=seconds]] [--allow-static-aead]\n"
+         "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
          "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
          "                [--format text|json|prometheus] [--json] [--help] [--version]\n")
 SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"

@@ -155,6 +155,7 @@ std::optional<IkeSnapshot> ViciBackend::ike_sas() {
     ViciClient client(path_);
     IkeSnapshot snap;
     snap.daemon = "charon";
+    for (const auto& name : vici::listed(client, "get-conns", "conns")) snap.connections.push_back(name);
     client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                           [&](const ViciSection& event) {
                             for (const ViciItem& ike : event) snap.sas.push_back(ike_sa_of(ike));

@@ -119,6 +119,10 @@ check "cbc: -s sa shows the SA as written" sh -c \
   "/opt/ip netns exec gwa ipsecctl -s sa | grep -qx 'esp tunnel from 192.0.2.1 to 192.0.2.2 spi 0x00001001 auth hmac-sha2-256 enc aes-256'"
 check "cbc: -s flow shows the flows" sh -c \
   "/opt/ip netns exec gwa ipsecctl -s flow | grep -qx 'flow esp out from 10.1.0.0/24 to 10.2.0.0/24 local 192.0.2.1 peer 192.0.2.2 type require'"
+check "cbc: -s all --format prometheus counts the outbound SA's bytes and packets" sh -c \
+  "/opt/ip netns exec gwa ipsecctl -s all --format prometheus | awk '
+     /^ipsecctl_sa_(bytes|packets)_total[{].*spi=\"0x00001001\"/ { if (\$2 > 0) n++ }
+     END { exit n != 2 }'"
 /opt/ip netns exec gwa ipsecctl -m > /tmp/reload-events.out 2>&1 &
 monitor=$!
 sleep 0.5

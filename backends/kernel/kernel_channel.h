@@ -58,6 +58,13 @@ class KernelChannel {
 
   virtual void flush_all() = 0;  // SPD and SAD
 
+  // The policy with the identity (selector and direction) of `like`, as
+  // the kernel holds it, or nullopt when it holds none: a few policies
+  // are read this way instead of dumping 10^5. Only where
+  // can_get_policy(); never while changes are queued and not yet sent.
+  virtual bool can_get_policy() const { return false; }
+  virtual std::optional<KernelPolicy> get_policy(const KernelPolicy&) { return std::nullopt; }
+
   // What this interface cannot express (refused before anything is sent).
   virtual std::optional<std::string> check_state(const KernelState&) const { return std::nullopt; }
   // Entries as a dump through this interface will read them back, so that

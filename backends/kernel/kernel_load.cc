@@ -173,6 +173,10 @@ bool ChannelLoad::finish() {
       settle(sent);
       return false;
     }
+    // What went out early is confirmed before the kernel is read again:
+    // its answers must not meet a dump's.
+    SendOutcome early;
+    if (sent_early_ != 0) early = channel_.send();
     sort_by_identity();
     compare_states();
     find_stale();
@@ -182,9 +186,13 @@ bool ChannelLoad::finish() {
       build_report();
       return true;
     }
-    if (!changes_.empty() && !settle(send_changes(channel_, *this, changes_, sent_early_,
-                                                  settings_.stop)))
-      return false;
+    if (!changes_.empty()) {
+      SentChanges sent = send_changes(channel_, *this, changes_, sent_early_, settings_.stop);
+      sent.outcome.answers_lost = sent.outcome.answers_lost || early.answers_lost;
+      sent.outcome.failures.insert(sent.outcome.failures.end(), early.failures.begin(),
+                                   early.failures.end());
+      if (!settle(sent)) return false;
+    }
     record_ownership();
     build_report();
     finished_ = true;
@@ -310,6 +318,15 @@ void ChannelLoad::read_whole_policies() {
   for (std::uint32_t k = 0; k < desired_.size(); ++k)
     if (desired_[k].presence == Presence::Differs) differing.emplace_back(desired_[k].id, k);
   if (differing.empty() && stale_ids_.empty()) return;
+  // A few updates (an edited line of a large file) are read one by one;
+  // stale ones are known by fingerprint only, and need the dump.
+  constexpr std::size_t kFewEnough = 256;
+  if (stale_ids_.empty() && differing.size() <= kFewEnough && channel_.can_get_policy()) {
+    for (const auto& [id, k] : differing)
+      if (auto p = channel_.get_policy(policy_of(Change{ChangeKind::UpdatePolicy, k})))
+        if (policy_identity(*p) == id) policy_originals_.emplace(k, std::move(*p));
+    return;
+  }
   channel_.dump_policies([&](KernelPolicy&& p) {
     const Fingerprint id = policy_identity(p);
     auto it = std::lower_bound(differing.begin(), differing.end(), std::make_pair(id, 0u));

@@ -126,6 +126,30 @@ void XfrmChannel::dump_policies(const std::function<void(KernelPolicy&&)>& each)
   });
 }
 
+std::optional<KernelPolicy> XfrmChannel::get_policy(const KernelPolicy& like) {
+  std::vector<std::uint8_t> request;
+  encode_policy_get(request, like, kRequestSeq);
+  socket_.send(request);
+  for (;;) {
+    ssize_t n = socket_.receive(receive_buffer_, true);
+    if (n <= 0) continue;
+    std::optional<std::optional<KernelPolicy>> answer;
+    for_each_message(receive_buffer_.data(), static_cast<std::size_t>(n),
+                     [&](const nlmsghdr& header) {
+                       if (header.nlmsg_seq != kRequestSeq) return;
+                       if (header.nlmsg_type == XFRM_MSG_NEWPOLICY) {
+                         answer = decode_policy(header);
+                       } else if (header.nlmsg_type == NLMSG_ERROR) {
+                         ErrorAnswer error = read_error(header);
+                         if (error.error != 0 && error.error != ENOENT)
+                           throw KernelError(describe_errno(error.error, "reading an XFRM policy failed"));
+                         answer = std::optional<KernelPolicy>();
+                       }
+                     });
+    if (answer) return *answer;
+  }
+}
+
 void XfrmChannel::dump_states(const std::function<void(KernelState&&)>& each) {
   dump(XFRM_MSG_GETSA, [&](const nlmsghdr& header) {
     if (header.nlmsg_type != XFRM_MSG_NEWSA) return;

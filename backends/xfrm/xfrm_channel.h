@@ -32,6 +32,8 @@ class XfrmChannel final : public KernelChannel {
   void queue_state(ChangeKind kind, const KernelState& state, std::uint32_t tag) override;
   SendOutcome send() override;
   void flush_all() override;
+  bool can_get_policy() const override { return true; }
+  std::optional<KernelPolicy> get_policy(const KernelPolicy& like) override;
   void monitor(const std::function<bool(const MonitorEvent&)>& each) override;
 
  private:

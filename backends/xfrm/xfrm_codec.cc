@@ -387,19 +387,33 @@ void encode_request(std::vector<std::uint8_t>& out, std::uint16_t type, std::uin
   if (size != 0) m.raw(payload, size);
 }
 
+namespace {
+
+// A message that names a policy by its identity (delete, get).
+void encode_policy_id(std::vector<std::uint8_t>& out, std::uint16_t type, const KernelPolicy& p,
+                      std::uint32_t seq) {
+  MessageWriter m(out, type, NLM_F_REQUEST, seq);
+  xfrm_userpolicy_id id{};
+  id.sel = to_xfrm(p.selector);
+  id.dir = static_cast<std::uint8_t>(p.dir);
+  m.put(id);
+  if (p.mark != 0 || p.mark_mask != 0) {
+    xfrm_mark mark{p.mark, p.mark_mask};
+    m.attribute(XFRMA_MARK, &mark, sizeof mark);
+  }
+  if (p.if_id != 0) m.attribute(XFRMA_IF_ID, &p.if_id, sizeof p.if_id);
+}
+
+}  // namespace
+
+void encode_policy_get(std::vector<std::uint8_t>& out, const KernelPolicy& p, std::uint32_t seq) {
+  encode_policy_id(out, XFRM_MSG_GETPOLICY, p, seq);
+}
+
 void encode_policy_change(std::vector<std::uint8_t>& out, ChangeKind kind,
                           const KernelPolicy& p, std::uint32_t seq) {
   if (kind == ChangeKind::DeletePolicy) {
-    MessageWriter m(out, XFRM_MSG_DELPOLICY, NLM_F_REQUEST, seq);
-    xfrm_userpolicy_id id{};
-    id.sel = to_xfrm(p.selector);
-    id.dir = static_cast<std::uint8_t>(p.dir);
-    m.put(id);
-    if (p.mark != 0 || p.mark_mask != 0) {
-      xfrm_mark mark{p.mark, p.mark_mask};
-      m.attribute(XFRMA_MARK, &mark, sizeof mark);
-    }
-    if (p.if_id != 0) m.attribute(XFRMA_IF_ID, &p.if_id, sizeof p.if_id);
+    encode_policy_id(out, XFRM_MSG_DELPOLICY, p, seq);
     return;
   }
   const bool add = kind == ChangeKind::AddPolicy;

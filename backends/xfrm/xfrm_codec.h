@@ -36,6 +36,9 @@ void encode_policy_change(std::vector<std::uint8_t>& out, ChangeKind kind,
                           const KernelPolicy& policy, std::uint32_t seq);
 void encode_state_change(std::vector<std::uint8_t>& out, ChangeKind kind,
                          const KernelState& state, std::uint32_t seq);
+// XFRM_MSG_GETPOLICY for the policy with the identity of `policy`.
+void encode_policy_get(std::vector<std::uint8_t>& out, const KernelPolicy& policy,
+                       std::uint32_t seq);
 void encode_request(std::vector<std::uint8_t>& out, std::uint16_t type, std::uint16_t flags,
                     std::uint32_t seq, const void* payload = nullptr, std::size_t size = 0);
 

@@ -89,6 +89,19 @@ class FakeKernelChannel final : public backends::KernelChannel {
     return out;
   }
 
+  // Policies can be read one by one (as over XFRM), unless a test says not.
+  bool gets = true;
+  int got = 0;  // get_policy() calls
+  bool can_get_policy() const override { return gets; }
+  std::optional<Policy> get_policy(const Policy& like) override {
+    ++got;
+    auto it = spd.find(backends::policy_identity(like));
+    if (it == spd.end()) return std::nullopt;
+    Policy copy = it->second;
+    copy.origin = {};
+    return copy;
+  }
+
   void flush_all() override {
     spd.clear();
     sad.clear();

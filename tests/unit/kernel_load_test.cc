@@ -263,6 +263,25 @@ TEST(KernelLoad, AChangedFlowIsUpdatedAndUndoRestoresTheOriginal) {
   EXPECT_EQ(lab.spd(), before);
 }
 
+TEST(KernelLoad, AFewUpdatesAreReadOneByOneAndManyByADump) {
+  const std::string edited =
+      "flow esp from 10.1.0.0/16 to 10.2.0.0/16 peer 192.0.2.2\n"
+      "flow esp from 10.1.0.0/16 to 10.3.0.0/16 peer 192.0.2.33\n";
+  for (bool gets : {true, false}) {
+    KernelLab lab;
+    lab.kernel().gets = gets;
+    ASSERT_TRUE(lab.load("a.conf", kTwoTunnels));
+    const auto before = lab.spd();
+    const int dumps = lab.kernel().dumps;
+    ASSERT_TRUE(lab.load("a.conf", edited));
+    // One dump to compare; the originals one by one, or a second dump.
+    EXPECT_EQ(lab.kernel().dumps - dumps, gets ? 1 : 2);
+    EXPECT_EQ(lab.kernel().got, gets ? 3 : 0);
+    ASSERT_TRUE(lab.undo_last());
+    EXPECT_EQ(lab.spd(), before) << (gets ? "read one by one" : "read by a dump");
+  }
+}
+
 TEST(KernelLoad, ASignalBetweenBatchesUndoesWhatWentOut) {
   KernelLab lab;
   std::string text;

@@ -63,6 +63,7 @@ class Run {
     s.endpoints.vici = o.vici;
     s.endpoints.isakmpd_fifo = o.fifo;
     if (o.wait) s.wait = std::chrono::seconds(*o.wait);
+    s.daemon_patience = std::chrono::seconds(o.wait_daemon);
     return s;
   }
 

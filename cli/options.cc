@@ -64,6 +64,8 @@ void print_help() {
       "  --wait[=seconds]     after -f, wait (default 30 s) for the active and dynamic\n"
       "                       tunnels to come up; name each one that did not, with the\n"
       "                       daemon's reasons, and exit 1 (nothing is unloaded)\n"
+      "  --wait-daemon[=seconds]  with ike rules, wait (default 30 s) for an IKE daemon\n"
+      "                       that is still starting (ipsecctl.service does)\n"
       "  --allow-static-aead  let manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305\n"
       "  --diagnostics when   auto (carets on a terminal), caret, or plain (OpenBSD's\n"
       "                       text only)\n"
@@ -126,7 +128,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       value = argv[++i];
       has_value = true;
     }
-    if (!takes_value && has_value && name != "wait") {
+    if (!takes_value && has_value && name != "wait" && name != "wait-daemon") {
       std::fprintf(stderr, "ipsecctl: option --%s takes no value\n", name.c_str());
       return false;
     }
@@ -160,17 +162,19 @@ bool take_long_options(int& argc, char** argv, Options& o) {
         return false;
       }
       o.color = *when;
-    } else if (name == "wait") {
+    } else if (name == "wait" || name == "wait-daemon") {
       unsigned long seconds = 30;
       if (has_value) {
         char* end = nullptr;
         seconds = std::strtoul(value.c_str(), &end, 10);
         if (value.empty() || *end != '\0' || seconds == 0 || seconds > 86400) {
-          std::fprintf(stderr, "ipsecctl: --wait takes a number of seconds from 1 to 86400\n");
+          std::fprintf(stderr, "ipsecctl: --%s takes a number of seconds from 1 to 86400\n",
+                       name.c_str());
           return false;
         }
       }
-      o.wait = static_cast<unsigned>(seconds);
+      if (name == "wait") o.wait = static_cast<unsigned>(seconds);
+      else o.wait_daemon = static_cast<unsigned>(seconds);
     } else if (name == "allow-static-aead") {
       o.allow_static_aead = true;
     } else if (name == "json") {

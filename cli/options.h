@@ -32,6 +32,7 @@ struct Options {
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH
   std::optional<unsigned> wait;      // --wait[=SECONDS]
+  unsigned wait_daemon = 0;          // --wait-daemon[=SECONDS]
   bool allow_static_aead = false;    // --allow-static-aead
   When carets = When::Auto;          // --diagnostics=auto|caret|plain
   When color = When::Auto;           // --color=auto|always|never

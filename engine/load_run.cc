@@ -124,10 +124,15 @@ bool LoadRun::apply() {
   std::unique_ptr<backends::IkeBackend> ike;
   if (!plan.ikes.empty() || !previous_.entries.empty()) {
     ike = session_.ike_daemon();
-    if (!ike && !plan.ikes.empty()) {
+    // A daemon that is still starting gets a moment, when asked for.
+    const auto until = std::chrono::steady_clock::now() + session_.options().daemon_patience;
+    while (!ike && !plan.ikes.empty() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ike = session_.ike_daemon();
+    }
+    if (!ike && !plan.ikes.empty() && adding_) {
       diag_.failure("the file has ike rules but no IKE daemon was found: " +
-                    session_.ike_daemons_looked_for() + "; nothing was " +
-                    (adding_ ? "loaded" : "removed"));
+                    session_.ike_daemons_looked_for() + "; nothing was loaded");
       if (kernel_load_) kernel_load_->undo();
       return interrupted(false);
     }
@@ -146,9 +151,10 @@ bool LoadRun::apply() {
     if (kernel_load_ && !dry_run_) kernel_load_->undo();
     return interrupted(false);
   }
-  if (!ike && !previous_.entries.empty()) {
+  if (!ike && (!previous_.entries.empty() || !plan.ikes.empty())) {
     // The daemon an earlier load used is not running: what it held is
-    // gone with it, or will be removed by the next load that finds it.
+    // gone with it (a daemon starting again holds nothing), or will be
+    // removed by the next load that finds it.
     diag_.warning("no IKE daemon answers (" + session_.ike_daemons_looked_for() +
                   "); what an earlier load of this file gave it was not checked");
     if (adding_)

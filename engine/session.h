@@ -42,6 +42,9 @@ struct SessionOptions {
   std::chrono::milliseconds lock_patience = std::chrono::seconds(60);
   // --wait: after a load, how long to wait for its tunnels to come up.
   std::optional<std::chrono::seconds> wait;
+  // --wait-daemon: how long a load of ike rules waits for an IKE daemon
+  // to answer (one that is still starting, at boot or after a restart).
+  std::chrono::seconds daemon_patience{0};
 };
 
 enum class LoadMode {

@@ -24,7 +24,8 @@ fi
 PACKAGES="g++ cmake make bison libgtest-dev python3 netbase iproute2 iputils-ping
           qemu-system-x86 strongswan-charon strongswan-swanctl libcharon-extra-plugins
           libstrongswan-standard-plugins util-linux clang-14 libclang-rt-14-dev
-          build-essential debhelper dpkg-dev lintian groff-base systemd"
+          build-essential debhelper dpkg-dev lintian groff-base systemd systemd-container
+          mmdebstrap ansible-core python3-prometheus-client nftables"
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

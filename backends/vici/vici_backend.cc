@@ -255,12 +255,23 @@ void ViciBackend::remove_stale(Load& load) {
 // from here on. A changed connection keeps its SAs in charon, so the
 // children that left it or changed are terminated here (the changed ones
 // start again with their new settings). Unchanged ones are left exactly
-// as charon has them.
+// as charon has them, unless charon holds no IKE SA for them at all: then
+// this load starts them again (a standby that has just taken over its
+// failover address, say, reloads to start its tunnels at once). Nothing is
+// started from a `local` address this host does not have.
 void ViciBackend::initiate(Load& load) {
   std::vector<ViciClient::Request> now;
   std::vector<std::pair<std::string, ViciClient::Request>> deferred;  // by peer
+  std::optional<std::set<std::string>> negotiating;  // asked of charon once, if needed
   for (const auto& p : load.pending) {
     const ViciConnection& c = *p.connection;
+    const bool local_here = !c.local || interface_with_address(*c.local).has_value();
+    bool down = false;
+    if (!p.send_conn && local_here &&
+        std::any_of(c.children.begin(), c.children.end(), [](const auto& k) { return k.start; })) {
+      if (!negotiating) negotiating = vici::ike_sa_names(load.client, false);
+      down = negotiating->count(c.name) == 0;
+    }
     auto after = children_of(c.load_conn);
     std::map<std::string, std::vector<std::uint8_t>> before;
     const OwnedEntry* prev = load.recorded(c.name);
@@ -276,7 +287,7 @@ void ViciBackend::initiate(Load& load) {
     for (const auto& child : c.children) {
       if (!child.start) continue;
       started_.push_back({c.name, child.name, c.peer, child.origin});
-      if (!p.send_conn) continue;
+      if (!local_here || (!p.send_conn && !down)) continue;
       auto old = before.find(child.name);
       if (had && old != before.end() && old->second == after[child.name]) continue;
       ViciClient::Request start{"initiate", {value("child", child.name), value("ike", c.name),

@@ -16,10 +16,9 @@ std::set<std::string> listed(ViciClient& client, const char* command, const char
 
 namespace {
 
-// The IKE SAs charon holds, by connection name (or, with `by_peer`, by the
-// remote address: a peer shows up in the list at its first message, before
-// its connection is known).
-std::set<std::string> ike_sas(ViciClient& client, bool by_peer) {
+}  // namespace
+
+std::set<std::string> ike_sa_names(ViciClient& client, bool by_peer) {
   std::set<std::string> out;
   client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                         [&](const ViciSection& event) {
@@ -28,6 +27,8 @@ std::set<std::string> ike_sas(ViciClient& client, bool by_peer) {
                         });
   return out;
 }
+
+namespace {
 
 // Terminates a connection's IKE SAs (sending the peer a delete, not
 // waiting for its answer: it may be gone), done when the request returns,
@@ -50,7 +51,7 @@ std::vector<std::string> remove_connections(ViciClient& client, const std::set<s
                          value_of(answers[i], "errmsg"));
   for (int round = 0; round < 4; ++round) {
     std::set<std::string> alive;
-    for (const auto& name : ike_sas(client, false))
+    for (const auto& name : ike_sa_names(client, false))
       if (names.count(name) != 0) alive.insert(name);
     if (alive.empty()) break;
     if (round != 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -82,7 +83,7 @@ void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
   const auto until = std::chrono::steady_clock::now() + kMoment;
   while (!deferred.empty() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::set<std::string> talking = ike_sas(client, true);
+    const std::set<std::string> talking = ike_sa_names(client, true);
     std::erase_if(deferred, [&](const auto& d) { return talking.count(d.first) != 0; });
   }
   std::vector<ViciClient::Request> starts;

@@ -1,5 +1,6 @@
 #include "backends/vici/vici_config.h"
 
+#include <algorithm>
 #include <map>
 
 #include "backends/ownership.h"
@@ -45,6 +46,7 @@ struct Group {
   ViciSection children;
   bool initiates = false;  // some child is active or dynamic
   bool dpd = false;        // some child is dynamic
+  std::vector<std::string> local_ts, remote_ts;  // of every child
   std::optional<compiler::IpAddress> peer;
   std::optional<compiler::IpAddress> local;
 };
@@ -172,10 +174,30 @@ void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy, bo
   if (r.peer) g.peer = r.peer->address;
   if (r.local) g.local = r.local->address;
   c.peer = r.peer ? compiler::format_address(r.peer->address) : std::string("%any");
+  c.local = g.local;
   g.ike = ike_settings(r, policy, c.peer);
+  g.local_ts.push_back(traffic_selector(r.src, r.proto, r.sport));
+  g.remote_ts.push_back(traffic_selector(r.dst, r.proto, r.dport));
   g.children.push_back(section(policy.names.phase2, child_settings(r, policy)));
   c.children.push_back(ViciChild{policy.names.phase2, starts, r.sec_interface, r.origin});
   if (r.psk) c.secret = secret_of(r, c.name);
+}
+
+// Whether this side starts the connection's tunnels at once (the other
+// side of the pair then yields), from what both sides know alike: the
+// networks, each side's local ones being the other's remote ones. Mirror
+// images of one network fall back on the addresses; nullopt when nothing
+// decides.
+std::optional<bool> starts_first(const Group& g, const SourceAddressLookup& source_for) {
+  std::vector<std::string> mine = g.local_ts, theirs = g.remote_ts;
+  std::sort(mine.begin(), mine.end());
+  std::sort(theirs.begin(), theirs.end());
+  if (mine != theirs) return mine < theirs;
+  std::optional<compiler::IpAddress> me = g.local;
+  if (!me && g.peer && source_for) me = source_for(*g.peer);
+  if (!me || !g.peer || me->family != g.peer->family || me->bytes == g.peer->bytes)
+    return std::nullopt;
+  return address_less(*me, *g.peer);
 }
 
 // The connection's load-conn message, once all its rules are in.
@@ -184,15 +206,11 @@ ViciConnection finish_group(Group& g, const SourceAddressLookup& source_for) {
   if (g.initiates) {
     // Retry for as long as the connection is loaded, as isakmpd does.
     body.push_back(value("keyingtries", "0"));
-    // Both sides initiating at once would leave two IKE SAs: the side
-    // with the lower address replaces the older one, the other never
-    // does, so both agree on the survivor.
-    std::optional<compiler::IpAddress> me = g.local;
-    if (!me && g.peer && source_for) me = source_for(*g.peer);
-    const bool comparable = me && g.peer && me->family == g.peer->family;
-    const bool lower = comparable && address_less(*me, *g.peer);
-    body.push_back(value("unique", lower ? "replace" : "no"));
-    g.connection.defer_start = comparable && !lower;
+    // Which side starts at once (see the header): the traffic selectors,
+    // the same pair seen from either end, decide.
+    std::optional<bool> first = starts_first(g, source_for);
+    body.push_back(value("unique", first.value_or(false) ? "replace" : "no"));
+    g.connection.defer_start = first.has_value() && !*first;
   }
   body.push_back(value("dpd_delay", g.dpd ? "5s" : "0s"));
   body.push_back(section("children", g.children));

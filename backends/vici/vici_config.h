@@ -35,10 +35,16 @@
 // such ESP integrity algorithm).
 //
 // Two gateways loaded at the same moment would both initiate and IKEv1
-// would keep two IKE SAs and two pairs of child SAs: the one with the
-// lower address starts at once, the other gives it a moment first (and
-// the lower one replaces duplicate IKE SAs that still happen, unique =
-// replace, while the other never does, so both agree on the survivor).
+// would keep two IKE SAs and two pairs of child SAs: one side starts at
+// once, the other gives it a moment first (and the first replaces
+// duplicate IKE SAs that still happen, unique = replace, while the other
+// replaces only for a peer that starts afresh, unique = no, so both agree
+// on the survivor). Which side is which must come out the same on both
+// without talking: the traffic selectors do (each side's local networks
+// are the other's remote ones), where addresses do not (behind a NAT, a
+// hub's own address is not the one its peers know). The side whose local
+// networks sort first starts; the addresses decide only between mirror
+// images of one network.
 #pragma once
 
 #include <cstdint>
@@ -77,8 +83,12 @@ struct ViciConnection {
   std::optional<ViciSecret> secret;
   std::vector<ViciChild> children;  // in rule order
   std::string peer;                 // remote address, "%any" when none
-  // The higher address of the pair: starts its tunnels only if the peer
-  // has not started them within a moment (see vici_backend.cc).
+  // The local address the rules name (`local`), if any: a standby of a
+  // failover pair loads rules for an address it does not hold yet, and
+  // starts them only once it does.
+  std::optional<compiler::IpAddress> local;
+  // The side of the pair that yields: it starts its tunnels only if the
+  // peer has not started them within a moment (see vici_backend.cc).
   bool defer_start = false;
   SourceLocation origin;            // its first rule
 };

@@ -114,24 +114,42 @@ TEST(ViciConfig, EachSecretIsOwnedByWhatTellsItsPeerApart) {
   EXPECT_NE((*conns)[0].digest, (*conns)[1].digest);
 }
 
-TEST(ViciConfig, TheLowerAddressReplacesDuplicatesTheHigherKeepsThem) {
-  auto c = testing::compile(
-      "ike esp from 10.0.0.0/24 to 10.1.0.0/24 peer 192.0.2.2 psk \"x\"\n");
-  ASSERT_EQ(c.errors, 0) << c.err;
-  testing::CapturedStream err;
-  Diagnostics diag(err.get());
-  auto from = [](std::uint8_t last) {
-    return [last](const compiler::IpAddress& peer) -> std::optional<compiler::IpAddress> {
-      compiler::IpAddress a = peer;
-      a.bytes[3] = last;
-      return a;
-    };
+// Exactly one side of a pair starts at once and replaces duplicates; both
+// sides must agree without talking, behind a NAT too.
+TEST(ViciConfig, TheTwoSidesOfAPairAgreeWhichStartsFirstEvenThroughANat) {
+  struct Side {
+    const char* rule;
+    std::uint8_t source;  // the last byte of the address it sends from
   };
-  auto low = translate(c.plan, diag, from(1));
-  auto high = translate(c.plan, diag, from(3));
-  ASSERT_TRUE(low && high);
-  EXPECT_EQ(value_of(sub(low->front().load_conn, low->front().name), "unique"), "replace");
-  EXPECT_EQ(value_of(sub(high->front().load_conn, high->front().name), "unique"), "no");
+  auto translate_side = [](const Side& side) {
+    auto c = testing::compile(side.rule);
+    EXPECT_EQ(c.errors, 0) << c.err;
+    testing::CapturedStream err;
+    Diagnostics diag(err.get());
+    auto conns = translate(c.plan, diag, [&](const compiler::IpAddress& peer) {
+      compiler::IpAddress a = peer;
+      a.bytes[3] = side.source;
+      return std::optional<compiler::IpAddress>(a);
+    });
+    EXPECT_TRUE(conns);
+    const ViciConnection& conn = conns->front();
+    return std::make_pair(value_of(sub(conn.load_conn, conn.name), "unique"), conn.defer_start);
+  };
+  // A hub behind a NAT (its own address 10.0.0.50, known to the branch as
+  // 203.0.113.1) and a branch: the networks decide, whatever the addresses.
+  const auto hub = translate_side({"ike dynamic esp from 10.0.1.0/24 to 10.0.2.0/24 "
+                                   "peer 198.51.100.10 psk \"x\"\n", 50});
+  const auto branch = translate_side({"ike dynamic esp from 10.0.2.0/24 to 10.0.1.0/24 "
+                                      "peer 203.0.113.1 psk \"x\"\n", 10});
+  EXPECT_EQ(hub, std::make_pair(std::string("replace"), false));
+  EXPECT_EQ(branch, std::make_pair(std::string("no"), true));
+  // Mirror images of one network (host to host over GRE): the addresses.
+  const auto low = translate_side({"ike esp from 192.0.2.0/24 to 192.0.2.0/24 "
+                                   "peer 192.0.2.2 psk \"x\"\n", 1});
+  const auto high = translate_side({"ike esp from 192.0.2.0/24 to 192.0.2.0/24 "
+                                    "peer 192.0.2.2 psk \"x\"\n", 3});
+  EXPECT_EQ(low, std::make_pair(std::string("replace"), false));
+  EXPECT_EQ(high, std::make_pair(std::string("no"), true));
 }
 
 TEST(ViciConfig, DefaultsAreIsakmpdsAndPassiveDoesNotStart) {

@@ -26,7 +26,10 @@ cp -r examples/. "$work"
 # ipsecctl refuses configuration files that others can read (they hold keys).
 find "$work" -name '*.conf' -exec chmod 600 {} +
 status=0
-for conf in "$work"/*/*.conf; do
+for conf in "$work"/*/*.conf "$work"/*/*/*.conf; do
+  [ -f "$conf" ] || continue
+  # Other programs' files beside an example are named in its NOT-IPSECCTL.
+  grep -qx "$(basename "$conf")" "$(dirname "$conf")/NOT-IPSECCTL" 2>/dev/null && continue
   name=${conf#"$work"/}
   echo "== ipsecctl -nv -f examples/$name"
   (cd "$(dirname "$conf")" && "$ipsecctl" -nv -f "$(basename "$conf")") || status=1

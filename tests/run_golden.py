@@ -41,7 +41,14 @@ def find_cases(paths):
         if os.path.isdir(path):
             confs = []
             for root, _, files in os.walk(path):
-                confs += [os.path.join(root, f) for f in sorted(files) if f.endswith(".conf")]
+                # Other programs' files beside an example (keepalived.conf,
+                # bird.conf, ...) are named in its NOT-IPSECCTL.
+                others = set()
+                if "NOT-IPSECCTL" in files:
+                    with open(os.path.join(root, "NOT-IPSECCTL")) as f:
+                        others = set(f.read().split())
+                confs += [os.path.join(root, f) for f in sorted(files)
+                          if f.endswith(".conf") and f not in others]
             included = set()
             for conf in confs:
                 with open(conf, errors="replace") as f:

@@ -258,18 +258,26 @@ void ViciBackend::remove_stale(Load& load) {
 // as charon has them, unless charon holds no IKE SA for them at all: then
 // this load starts them again (a standby that has just taken over its
 // failover address, say, reloads to start its tunnels at once). Nothing is
-// started from a `local` address this host does not have.
+// started from a `local` address this host does not have, and what runs
+// from one it no longer has (the shared address went to the other gateway
+// of a failover pair) is taken down: it cannot work, and left alone it
+// would look up to this host when the address comes back.
 void ViciBackend::initiate(Load& load) {
   std::vector<ViciClient::Request> now;
-  std::vector<std::pair<std::string, ViciClient::Request>> deferred;  // by peer
   std::optional<std::set<std::string>> negotiating;  // asked of charon once, if needed
   for (const auto& p : load.pending) {
     const ViciConnection& c = *p.connection;
     const bool local_here = !c.local || interface_with_address(*c.local).has_value();
+    if (!local_here) {
+      if (!negotiating) negotiating = vici::ike_sa_names(load.client);
+      if (negotiating->count(c.name) != 0)
+        now.push_back({"terminate", {value("ike", c.name), value("force", "yes"),
+                                     value("timeout", "-1")}});
+    }
     bool down = false;
     if (!p.send_conn && local_here &&
         std::any_of(c.children.begin(), c.children.end(), [](const auto& k) { return k.start; })) {
-      if (!negotiating) negotiating = vici::ike_sa_names(load.client, false);
+      if (!negotiating) negotiating = vici::ike_sa_names(load.client);
       down = negotiating->count(c.name) == 0;
     }
     auto after = children_of(c.load_conn);
@@ -292,11 +300,12 @@ void ViciBackend::initiate(Load& load) {
       if (had && old != before.end() && old->second == after[child.name]) continue;
       ViciClient::Request start{"initiate", {value("child", child.name), value("ike", c.name),
                                              value("timeout", "-1")}};
-      if (c.defer_start) deferred.emplace_back(c.peer, std::move(start));
-      else now.push_back(std::move(start));
+      // The side that yields never starts (see vici_config.h): it
+      // answers the other, or starts when its own traffic asks (trap).
+      if (!c.defer_start) now.push_back(std::move(start));
     }
   }
-  vici::start_tunnels(load.client, std::move(now), std::move(deferred));
+  load.client.call_batch(now);
 }
 
 void ViciBackend::record(const Load& load, OwnedEntries* now) {

@@ -18,12 +18,11 @@ namespace {
 
 }  // namespace
 
-std::set<std::string> ike_sa_names(ViciClient& client, bool by_peer) {
+std::set<std::string> ike_sa_names(ViciClient& client) {
   std::set<std::string> out;
   client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                         [&](const ViciSection& event) {
-                          for (const ViciItem& sa : event)
-                            out.insert(by_peer ? value_of(sa.section, "remote-host") : sa.name);
+                          for (const ViciItem& sa : event) out.insert(sa.name);
                         });
   return out;
 }
@@ -51,7 +50,7 @@ std::vector<std::string> remove_connections(ViciClient& client, const std::set<s
                          value_of(answers[i], "errmsg"));
   for (int round = 0; round < 4; ++round) {
     std::set<std::string> alive;
-    for (const auto& name : ike_sa_names(client, false))
+    for (const auto& name : ike_sa_names(client))
       if (names.count(name) != 0) alive.insert(name);
     if (alive.empty()) break;
     if (round != 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -74,21 +73,6 @@ std::vector<std::string> unload_secrets(ViciClient& client, const std::set<std::
       failures.push_back("unload-shared " + value_of(requests[i].message, "id") + ": " +
                          value_of(answers[i], "errmsg"));
   return failures;
-}
-
-void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
-                   std::vector<std::pair<std::string, ViciClient::Request>> deferred) {
-  client.call_batch(now);
-  constexpr auto kMoment = std::chrono::milliseconds(3000);
-  const auto until = std::chrono::steady_clock::now() + kMoment;
-  while (!deferred.empty() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::set<std::string> talking = ike_sa_names(client, true);
-    std::erase_if(deferred, [&](const auto& d) { return talking.count(d.first) != 0; });
-  }
-  std::vector<ViciClient::Request> starts;
-  for (auto& d : deferred) starts.push_back(std::move(d.second));
-  client.call_batch(starts);
 }
 
 std::string to_hex(const std::vector<std::uint8_t>& bytes) {

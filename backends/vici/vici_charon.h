@@ -7,7 +7,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "backends/vici/vici_client.h"
@@ -25,16 +24,8 @@ std::vector<std::string> remove_connections(ViciClient& client, const std::set<s
 // unload-shared for each id charon holds; returns what failed.
 std::vector<std::string> unload_secrets(ViciClient& client, const std::set<std::string>& ids,
                                         const std::set<std::string>& held);
-// The IKE SAs charon holds (in any state), by connection name, or with
-// `by_peer` by the remote address (a peer shows up at its first message,
-// before its connection is known).
-std::set<std::string> ike_sa_names(ViciClient& client, bool by_peer);
-// Starts tunnels (initiate requests), each deferred one (by its peer's
-// address) only if, within a moment, the peer has not begun an IKE SA
-// with this host: when two gateways are loaded at once, only one starts.
-void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
-                   std::vector<std::pair<std::string, ViciClient::Request>> deferred);
-
+// The connections charon holds IKE SAs of (in any state).
+std::set<std::string> ike_sa_names(ViciClient& client);
 std::string to_hex(const std::vector<std::uint8_t>& bytes);
 std::optional<std::vector<std::uint8_t>> from_hex(const std::string& text);
 // A load-conn message kept as hex in a record, decoded; nullopt if it is

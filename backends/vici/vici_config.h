@@ -34,12 +34,14 @@
 // none), an active rule without a peer, hmac-ripemd160 (strongSwan has no
 // such ESP integrity algorithm).
 //
-// Two gateways loaded at the same moment would both initiate and IKEv1
-// would keep two IKE SAs and two pairs of child SAs: one side starts at
-// once, the other gives it a moment first (and the first replaces
-// duplicate IKE SAs that still happen, unique = replace, while the other
-// replaces only for a peer that starts afresh, unique = no, so both agree
-// on the survivor). Which side is which must come out the same on both
+// Two gateways that both initiate end with two IKE SAs (or one with two
+// pairs of child SAs) in IKEv1: one side of each pair starts the tunnel
+// when it loads, the other never does and answers instead; it starts the
+// tunnel itself only when its own traffic asks for it (trap), as when a
+// standby takes over while the peer still believes the old master there.
+// The first side also replaces duplicate IKE SAs that still happen
+// (unique = replace), while the other replaces only for a peer that starts
+// afresh (unique = no), so both agree on the survivor. Which side is which must come out the same on both
 // without talking: the traffic selectors do (each side's local networks
 // are the other's remote ones), where addresses do not (behind a NAT, a
 // hub's own address is not the one its peers know). The side whose local

@@ -19,7 +19,7 @@ command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is not inst
 [ "$(id -u)" = 0 ] || fail "the 9p share of / needs root"
 cache=${IPSECCTL_QEMU_CACHE:-$work/qemu-cache}
 "$here/fetch-kernel.sh" "$cache"
-"$here/fetch-libreswan.sh" "$cache"
+"$here/fetch-packages.sh" "$cache" libreswan libreswan
 scratch=$(mktemp -d /tmp/ipsecctl-ike-qemu.XXXXXX)
 # The console stays in WORKDIR for a look after the run.
 trap 'cp "$scratch/console.log" "$work/ike-qemu-console.log" 2>/dev/null; rm -rf "$scratch"' EXIT

@@ -19,7 +19,7 @@ timeout "${GUEST_TIMEOUT:-600}" qemu-system-x86_64 -machine pc -accel "$accel" -
   -kernel "$cache/vmlinux" -initrd "$initrd" ${GUEST_QEMU_ARGS:-} \
   -append "console=ttyS0 panic=-1 loglevel=3 ${GUEST_APPEND:-}" < /dev/null > "$log" 2>&1 ||
   status=$?
-tr -d '\r' < "$log" | sed -n '/^ok \|^FAIL\|^     \|passed, .* failed\|GUEST-EXIT/p'
+tr -d '\r' < "$log" | sed -n '/^ok \|^FAIL\|^     \|^  \|^measured\|passed, .* failed\|GUEST-EXIT/p'
 if [ $status -ne 0 ]; then
   echo "qemu exited with status $status; console log: $log" >&2
   exit 1

@@ -1,0 +1,240 @@
+"""Networks of the user documents, built from network namespaces of our
+own: gateways (each with its own charon, host name and private /run),
+bridges, routers, a NAT firewall, LAN hosts, and the daemons the documents
+pair IPsec with (keepalived for CARP's role, bird2 for ospfd's). Every
+gateway is configured by ipsecctl alone.
+
+kernel="netlink": charon installs kernel SAs (the qemu guest, real ESP).
+Everything started is stopped and every namespace removed by down(),
+which callers run in `finally`.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ike"))
+import ikelab  # noqa: E402  (its VICI client and charon's settings)
+
+
+class Lab:
+    def __init__(self, tmp, ipsecctl, tag, kernel="netlink"):
+        self.tmp = tmp
+        self.b = ipsecctl
+        self.kernel = kernel
+        self.suffix = "%s%d" % (tag, os.getpid() % 10000)
+        self.namespaces = []
+        self.processes = []  # (name, Popen)
+        self.hostnames = {}
+
+    # ---- namespaces and links
+    def ns(self, name):
+        full = "%s-%s" % (name, self.suffix)
+        subprocess.run(["ip", "netns", "add", full], check=True)
+        self.namespaces.append(full)
+        self.sh(full, "ip", "link", "set", "lo", "up")
+        return full
+
+    def sh(self, ns, *cmd, check_rc=True, timeout=60):
+        full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
+        p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        if check_rc and p.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(full), p.stdout.decode(errors="replace")))
+        return p.returncode, p.stdout.decode(errors="replace")
+
+    def script(self, ns, text, check_rc=True):
+        return self.sh(ns, "sh", "-ec", text, check_rc=check_rc)
+
+    def link(self, a, a_if, b, b_if):
+        self.sh(None, "ip", "-n", a, "link", "add", a_if, "type", "veth", "peer", "name", b_if,
+                "netns", b)
+        self.sh(a, "ip", "link", "set", a_if, "up")
+        self.sh(b, "ip", "link", "set", b_if, "up")
+
+    def bridge(self, name):
+        ns = self.ns(name)
+        self.sh(ns, "ip", "link", "add", "br0", "type", "bridge")
+        self.sh(ns, "ip", "link", "set", "br0", "up")
+        return ns
+
+    def plug(self, bridge, port, ns, ifname):
+        """A veth from `ns` (as `ifname`) into the bridge namespace (as
+        port-PORT: ip takes a bare "h" for "help")."""
+        port = "port-" + port
+        self.link(ns, ifname, bridge, port)
+        self.sh(bridge, "ip", "link", "set", port, "master", "br0")
+
+    def forwarding(self, ns):
+        self.script(ns, "echo 1 > /proc/sys/net/ipv4/ip_forward")
+
+    # ---- processes
+    def spawn(self, name, ns, argv, log):
+        out = open(log, "a")
+        p = subprocess.Popen(["setsid", "ip", "netns", "exec", ns] + argv, stdout=out,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.processes.append((name, p))
+        return p
+
+    def kill(self, name):
+        for n, p in list(self.processes):
+            if n == name and p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+        self.processes = [(n, p) for n, p in self.processes if n != name]
+
+    def down(self):
+        for name, p in self.processes:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+    # ---- charon and ipsecctl on a gateway
+    def gw_dir(self, ns):
+        d = os.path.join(self.tmp, ns)
+        os.makedirs(os.path.join(d, "run"), exist_ok=True)
+        return d
+
+    def socket(self, ns):
+        return os.path.join(self.gw_dir(ns), "run", "charon.vici")
+
+    def log(self, ns, what="charon"):
+        return os.path.join(self.gw_dir(ns), what + ".log")
+
+    def in_gateway(self, ns, args):
+        script = 'hostname "$1"; shift; exec "$@"'
+        return ["unshare", "--uts", "sh", "-c", script, "sh", self.hostnames[ns]] + list(args)
+
+    def start_charon(self, ns, hostname):
+        self.hostnames[ns] = hostname
+        d = self.gw_dir(ns)
+        run = os.path.join(d, "run")
+        for f in ("charon.pid", "charon.vici"):
+            if os.path.exists(os.path.join(run, f)):
+                os.unlink(os.path.join(run, f))
+        conf = os.path.join(d, "strongswan.conf")
+        plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink " \
+                  "socket-default vici" % ("kernel-libipsec " if self.kernel == "libipsec" else "")
+        with open(conf, "w") as f:
+            f.write("""charon {
+    load_modular = no
+    load = %s
+    install_routes = no
+    retransmit_tries = 3
+    retransmit_timeout = 2
+    retransmit_base = 1.4
+    filelog {
+        lab {
+            path = %s
+            append = yes
+            flush_line = yes
+            time_format = %%T
+            default = 1
+            ike_name = yes
+        }
+    }
+    syslog { daemon { default = -1 } }
+    plugins { vici { socket = unix://%s } }
+}
+""" % (plugins, self.log(ns), self.socket(ns)))
+        self.spawn("charon@" + ns, ns, self.in_gateway(ns, [
+            "sh", "-c", "mount --bind %s /run && exec env STRONGSWAN_CONF=%s %s" %
+            (run, conf, ikelab.CHARON)]), os.path.join(d, "stdout.log"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                ikelab.Vici(self.socket(ns)).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("charon in %s did not answer" % ns)
+
+    def ipsecctl(self, ns, *args, timeout=120):
+        p = subprocess.run(["ip", "netns", "exec", ns] +
+                           self.in_gateway(ns, [self.b, "--vici", self.socket(ns)] + list(args)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def ipsecctl_argv(self, ns):
+        """The command line a daemon's hook on `ns` runs ipsecctl with."""
+        return ["ip", "netns", "exec", ns] + self.in_gateway(ns, [self.b, "--vici", self.socket(ns)])
+
+    # ---- what charon holds
+    def ike_sas(self, ns):
+        v = ikelab.Vici(self.socket(ns))
+        try:
+            return v.streamed("list-sas", "list-sa", {"noblock": "yes"})
+        finally:
+            v.close()
+
+    def established(self, ns, conn=None):
+        """IKE SAs ESTABLISHED (for `conn`), with their INSTALLED children."""
+        out = []
+        for name, ike in self.ike_sas(ns):
+            if (conn and name != conn) or ike.get("state") != "ESTABLISHED":
+                continue
+            children = [c for c in ike.get("child-sas", {}).values() if c.get("state") == "INSTALLED"]
+            out.append((name, ike, children))
+        return out
+
+    def conns(self, ns):
+        v = ikelab.Vici(self.socket(ns))
+        try:
+            return v.call("get-conns").get("conns", [])
+        finally:
+            v.close()
+
+    # ---- traffic
+    def ping(self, ns, dest, count=1, wait=1):
+        rc, _ = self.sh(ns, "ping", "-c", str(count), "-W", str(wait), dest, check_rc=False)
+        return rc == 0
+
+    def ping_until(self, ns, dest, seconds):
+        """Seconds until a ping answers (each a second apart at most), or None."""
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            if self.ping(ns, dest, wait=1):
+                return time.monotonic() - start
+        return None
+
+    def kernel_sas(self, ns):
+        _, out = self.sh(ns, "ip", "xfrm", "state", check_rc=False)
+        return out.count("\nsrc ") + out.startswith("src ")
+
+
+class Pinger:
+    """Pings a host every 0.2 s from a namespace and keeps each answer's
+    time: outages are measured from the answers, as a user would see them."""
+
+    def __init__(self, lab, ns, dest):
+        self.answers = []
+        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, "ping", "-D", "-i", "0.2", "-W", "1",
+                                      dest], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.start = time.time()
+        self._lines = []
+
+    def stop(self):
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=10)
+        for line in out.splitlines():
+            # [1700000000.123456] 64 bytes from ...
+            if line.startswith("[") and "bytes from" in line:
+                self.answers.append(float(line[1:line.index("]")]))
+        return self.answers
+
+    def first_answer_after(self, t):
+        later = [a for a in self.answers if a >= t]
+        return later[0] - t if later else None
+
+    def longest_gap(self, after, before=None):
+        times = [a for a in self.answers if a >= after and (before is None or a <= before)]
+        if len(times) < 2:
+            return None
+        return max(b - a for a, b in zip(times, times[1:]))

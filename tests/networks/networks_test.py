@@ -309,7 +309,6 @@ def hub(tmp, b, sniff):
 
         lab.start_charon(hubns, "hub.example")
         lab.start_charon(b1, "branch1.example")
-        pluto_proc = start_pluto(lab, tmp, b2, d)
 
         def both_up(order):
             t1 = lab.ping_until(h1, "10.0.0.10", 60)
@@ -333,9 +332,7 @@ def hub(tmp, b, sniff):
         check("hub behind NAT: the hub loads its file while no branch is there", rc == 0, err)
         time.sleep(5)
         rc, _, err = lab.ipsecctl(b1, "-f", branch1)
-        subprocess.run(["ip", "netns", "exec", b2, "ipsec", "whack", "--ctlsocket",
-                        os.path.join(tmp, "pluto", "run", "pluto.ctl"), "--initiate", "--name", "hub",
-                        "--asynchronous"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pluto_proc = start_pluto(lab, tmp, b2, d)  # libreswan's branch comes up too
         both_up("hub first")
         spis = lab.sh(hubns, "sh", "-c", "ip xfrm state | grep -A1 198.51.100.20 | grep spi")[1]
         rc, err = hub_ipsecctl("-d", "-f", "peers/branch1.conf")
@@ -349,8 +346,13 @@ def hub(tmp, b, sniff):
         # Everything down; then the branches first, the hub later.
         hub_ipsecctl("-d", "-f", "ipsec.conf")
         lab.ipsecctl(b1, "-d", "-f", branch1)
+        pluto_proc.kill()
+        pluto_proc.wait(timeout=10)
+        lab.sh(b2, "ip", "xfrm", "state", "flush")
+        lab.sh(b2, "ip", "xfrm", "policy", "flush")
         time.sleep(2)
         rc, _, err = lab.ipsecctl(b1, "-f", branch1)
+        pluto_proc = start_pluto(lab, tmp, b2, d)
         time.sleep(5)
         rc, err = hub_ipsecctl("-f", "ipsec.conf")
         both_up("branches first")
@@ -379,7 +381,10 @@ def start_pluto(lab, tmp, ns, d):
         f.write(text)
     with open(os.path.join(p, "ipsec.secrets"), "w") as f:
         f.write('198.51.100.20 @hub.example : PSK "branch two\'s own secret"\n')
-    lab.sh(None, "certutil", "-N", "-d", "sql:" + os.path.join(p, "nss"), "--empty-password")
+    if not os.path.exists(os.path.join(p, "nss", "cert9.db")):
+        lab.sh(None, "certutil", "-N", "-d", "sql:" + os.path.join(p, "nss"), "--empty-password")
+    for leftover in os.listdir(os.path.join(p, "run")):  # an earlier pluto's pid and socket
+        os.unlink(os.path.join(p, "run", leftover))
     lab.hostnames[ns] = "branch2.example"
     proc = subprocess.Popen(["ip", "netns", "exec", ns] + lab.in_gateway(ns, [
         "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "

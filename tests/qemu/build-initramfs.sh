@@ -23,10 +23,10 @@ ln -s ../bin/busybox "$root/sbin/modprobe"
 mods="$cache/kroot/lib/modules/$kver"
 cp "$mods"/modules.* "$root/lib/modules/$kver/"
 # The last ones are for hostfs mode (the host's / over virtio 9p, an
-# overlay on top) and the lab's WAN bridge.
+# overlay on top), the lab's WAN bridge and the NAT firewall of the networks tier.
 for dir in crypto arch/x86/crypto lib net/xfrm net/key net/ipv4 net/ipv6 drivers/net/veth.ko \
            drivers/virtio net/9p fs/9p fs/netfs fs/fscache fs/overlayfs net/bridge net/802 \
-           net/llc; do
+           net/llc net/netfilter; do
   if [ -e "$mods/kernel/$dir" ]; then
     mkdir -p "$root/lib/modules/$kver/kernel/$(dirname "$dir")"
     cp -r "$mods/kernel/$dir" "$root/lib/modules/$kver/kernel/$dir"

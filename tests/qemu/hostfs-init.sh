@@ -14,7 +14,7 @@ kver=$(uname -r)
 for m in virtio_pci 9pnet_virtio 9p overlay xfrm_user af_key esp4 esp6 ah4 ah6 xfrm_ipcomp \
          ipcomp ipcomp6 xfrm4_tunnel xfrm6_tunnel tunnel4 tunnel6 xfrm_interface veth bridge \
          authenc echainiv seqiv gcm ghash-generic aes_generic sha1_generic sha256_generic \
-         sha512_generic hmac cbc des_generic deflate ip_gre gre nf_tables nf_conntrack nf_nat \
+         sha512_generic hmac cbc des_generic deflate ip_gre gre nfnetlink nf_tables nf_conntrack nf_nat \
          nft_chain_nat nft_nat nft_masq nft_ct; do
   modprobe "$m" 2>/dev/null
 done

@@ -264,6 +264,7 @@ void ViciBackend::remove_stale(Load& load) {
 // would look up to this host when the address comes back.
 void ViciBackend::initiate(Load& load) {
   std::vector<ViciClient::Request> now;
+  std::vector<std::pair<std::string, ViciClient::Request>> deferred;  // by peer
   std::optional<std::set<std::string>> negotiating;  // asked of charon once, if needed
   for (const auto& p : load.pending) {
     const ViciConnection& c = *p.connection;
@@ -300,12 +301,18 @@ void ViciBackend::initiate(Load& load) {
       if (had && old != before.end() && old->second == after[child.name]) continue;
       ViciClient::Request start{"initiate", {value("child", child.name), value("ike", c.name),
                                              value("timeout", "-1")}};
-      // The side that yields never starts (see vici_config.h): it
-      // answers the other, or starts when its own traffic asks (trap).
+      // The side that yields (see vici_config.h) starts only a connection
+      // charon did not have before, and only if the peer stays silent for
+      // a moment: the peer that loaded first may have been turned away
+      // while this side had no configuration, and charon does not try a
+      // refused proposal again. A connection charon already had is left
+      // to the peer, or to this side's own traffic (trap): a standby that
+      // takes over must not collide with the peer's restart.
       if (!c.defer_start) now.push_back(std::move(start));
+      else if (load.loaded.count(c.name) == 0) deferred.emplace_back(c.peer, std::move(start));
     }
   }
-  load.client.call_batch(now);
+  vici::start_tunnels(load.client, std::move(now), std::move(deferred));
 }
 
 void ViciBackend::record(const Load& load, OwnedEntries* now) {

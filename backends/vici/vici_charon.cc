@@ -16,7 +16,35 @@ std::set<std::string> listed(ViciClient& client, const char* command, const char
 
 namespace {
 
+std::set<std::string> ike_sa_peers(ViciClient& client) {
+  std::set<std::string> out;
+  client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+                        [&](const ViciSection& event) {
+                          for (const ViciItem& sa : event)
+                            out.insert(value_of(sa.section, "remote-host"));
+                        });
+  return out;
+}
+
 }  // namespace
+
+void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
+                   std::vector<std::pair<std::string, ViciClient::Request>> deferred) {
+  client.call_batch(now);
+  // Long enough for a peer that loaded at the same moment to be heard
+  // (its first message arrives within a round trip), short enough that a
+  // load never waits noticeably.
+  constexpr auto kMoment = std::chrono::milliseconds(3000);
+  const auto until = std::chrono::steady_clock::now() + kMoment;
+  while (!deferred.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const std::set<std::string> talking = ike_sa_peers(client);
+    std::erase_if(deferred, [&](const auto& d) { return talking.count(d.first) != 0; });
+  }
+  std::vector<ViciClient::Request> starts;
+  for (auto& d : deferred) starts.push_back(std::move(d.second));
+  client.call_batch(starts);
+}
 
 std::set<std::string> ike_sa_names(ViciClient& client) {
   std::set<std::string> out;

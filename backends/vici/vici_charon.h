@@ -26,6 +26,11 @@ std::vector<std::string> unload_secrets(ViciClient& client, const std::set<std::
                                         const std::set<std::string>& held);
 // The connections charon holds IKE SAs of (in any state).
 std::set<std::string> ike_sa_names(ViciClient& client);
+// Sends `now` at once; then, for at most a few seconds, watches charon's
+// IKE SAs and drops each of `deferred` (keyed by peer address) whose peer
+// starts talking; what is left is started after all.
+void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
+                   std::vector<std::pair<std::string, ViciClient::Request>> deferred);
 std::string to_hex(const std::vector<std::uint8_t>& bytes);
 std::optional<std::vector<std::uint8_t>> from_hex(const std::string& text);
 // A load-conn message kept as hex in a record, decoded; nullopt if it is

@@ -36,17 +36,20 @@
 //
 // Two gateways that both initiate end with two IKE SAs (or one with two
 // pairs of child SAs) in IKEv1: one side of each pair starts the tunnel
-// when it loads, the other never does and answers instead; it starts the
-// tunnel itself only when its own traffic asks for it (trap), as when a
-// standby takes over while the peer still believes the old master there.
-// The first side also replaces duplicate IKE SAs that still happen
-// (unique = replace), while the other replaces only for a peer that starts
-// afresh (unique = no), so both agree on the survivor. Which side is which must come out the same on both
-// without talking: the traffic selectors do (each side's local networks
-// are the other's remote ones), where addresses do not (behind a NAT, a
-// hub's own address is not the one its peers know). The side whose local
-// networks sort first starts; the addresses decide only between mirror
-// images of one network.
+// when it loads, the other yields. The yielding side starts a connection
+// only when charon did not have it before and the peer stays silent for a
+// moment (the peer that loaded first was turned away while this side had
+// nothing, and charon does not retry a refused proposal); otherwise it
+// answers, or starts when its own traffic asks (trap), as when a standby
+// takes over while the peer still believes the old master there. The
+// first side also replaces duplicate IKE SAs that still happen (unique =
+// replace), while the other replaces only for a peer that starts afresh
+// (unique = no), so both agree on the survivor. Which side is which must
+// come out the same on both without talking: the traffic selectors do
+// (each side's local networks are the other's remote ones), where
+// addresses do not (behind a NAT, a hub's own address is not the one its
+// peers know). The side whose local networks sort first starts; the
+// addresses decide only between mirror images of one network.
 #pragma once
 
 #include <cstdint>
@@ -89,8 +92,7 @@ struct ViciConnection {
   // failover pair loads rules for an address it does not hold yet, and
   // starts them only once it does.
   std::optional<compiler::IpAddress> local;
-  // The side of the pair that yields: it starts its tunnels only if the
-  // peer has not started them within a moment (see vici_backend.cc).
+  // The side of the pair that yields (see above and vici_backend.cc).
   bool defer_start = false;
   SourceLocation origin;            // its first rule
 };

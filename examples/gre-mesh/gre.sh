@@ -8,4 +8,6 @@
 set -eu
 ip tunnel add "$1" mode gre local "$2" remote "$3" ttl 64
 ip addr add "$4/32" peer "$5/32" dev "$1"
-ip link set "$1" up
+# Room for GRE (24 bytes) and ESP in tunnel mode (up to 73) within 1500,
+# the same on both ends (OSPF neighbours must agree on it).
+ip link set "$1" mtu 1400 up

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for
-# SECONDS (default 30), starting from its seed corpus. Prints how many
+# SECONDS (default 30, all at once), starting from its seed corpus. Prints how many
 # inputs each ran; exits 1 when one finds a crash, a leak or a hang, and
 # leaves the input in build-fuzz/findings/TARGET/ to become a regression
 # case (fuzz/regressions/TARGET/).
@@ -17,19 +17,24 @@ if [ -z "$cxx" ]; then
 fi
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$cxx" -DIPSECCTL_FUZZ=ON -DIPSECCTL_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-for t in $targets; do
-  cmake --build build-fuzz -j "$(nproc)" --target "fuzz_$t" >/dev/null
-done
-status=0
+cmake --build build-fuzz -j "$(nproc)" --target $(for t in $targets; do echo "fuzz_$t"; done) >/dev/null
+# The targets run side by side (each is one process): the command waits
+# SECONDS once, not once per target.
 for t in $targets; do
   work=build-fuzz/corpus/$t findings=build-fuzz/findings/$t
   rm -rf "$work" "$findings"
   mkdir -p "$work" "$findings"
   cp fuzz/corpus/"$t"/* "$work"/
-  log=build-fuzz/fuzz-$t.log
   # Several dictionaries' worth of keywords are in the seeds already.
-  if ./build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="$findings/" "$work" >"$log" 2>&1; then
+  ( if ./build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=1 -artifact_prefix="$findings/" "$work" >build-fuzz/fuzz-$t.log 2>&1
+    then echo 0; else echo 1; fi ) > build-fuzz/fuzz-$t.status &
+done
+wait
+status=0
+for t in $targets; do
+  log=build-fuzz/fuzz-$t.log findings=build-fuzz/findings/$t
+  if [ "$(cat build-fuzz/fuzz-$t.status)" = 0 ]; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     echo "fuzz_$t: $runs inputs in ${seconds}s, no finding"
   else

@@ -13,6 +13,9 @@ set -eu
 cache=$1
 mkdir -p "$cache"
 cd "$cache"
+# The qemu tier's tests run side by side: one fetch at a time.
+exec 9>.fetch.lock
+flock 9
 [ -f ready ] && exit 0
 pkg=${KPKG:-$(apt-cache depends linux-image-amd64 |
   awk '/Depends: linux-image-[0-9]/ { print $2; exit }')}

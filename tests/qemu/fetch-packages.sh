@@ -11,6 +11,9 @@ set -eu
 cache=$1 set=$2
 shift 2
 mkdir -p "$cache"
+# The qemu tier's tests run side by side: one fetch at a time.
+exec 9>"$cache/.fetch.lock"
+flock 9
 dir=$(cd "$cache" && pwd)/$set
 [ -f "$dir/ready" ] && [ "$(cat "$dir/wanted" 2>/dev/null)" = "$*" ] && exit 0
 rm -rf "$dir"

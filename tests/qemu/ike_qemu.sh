@@ -34,7 +34,7 @@ for deb in "$cache"/libreswan/*.deb; do
   dpkg-deb --fsys-tarfile "\$deb" | tar -x --keep-directory-symlink -C / 2>/dev/null
 done
 python3 "$src/tests/ike/ike_gateways_test.py" --ipsecctl "$ipsecctl" --kernel netlink \
-  --sniff "$sniff" --delay "${IPSECCTL_IKE_DELAY:-60}"
+  --sniff "$sniff" --delay "${IPSECCTL_IKE_DELAY:-20}"
 GUEST
 GUEST_QEMU_ARGS="-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 GUEST_APPEND="ipsecctl.run=$scratch/guest.sh" GUEST_TIMEOUT=${IPSECCTL_IKE_GUEST_TIMEOUT:-1500} \

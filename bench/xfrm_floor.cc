@@ -68,10 +68,15 @@ int main(int argc, char** argv) {
         continue;
       }
       bool done = false;
-      for (auto* h = reinterpret_cast<const nlmsghdr*>(answers.data());
-           NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+      // By offset, not NLMSG_NEXT: its char* cast trips -Wcast-align.
+      const auto size = static_cast<std::size_t>(n);
+      for (std::size_t offset = 0; offset + sizeof(nlmsghdr) <= size;) {
+        const auto* h = static_cast<const nlmsghdr*>(
+            static_cast<const void*>(answers.data() + offset));
+        if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > size - offset) break;
         if (h->nlmsg_seq == 0xfffffff0u) done = true;
         else if (h->nlmsg_type == NLMSG_ERROR) ++errors;
+        offset += NLMSG_ALIGN(h->nlmsg_len);
       }
       if (done) return;
     }

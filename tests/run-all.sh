@@ -13,8 +13,10 @@
 #
 # The qemu tier runs in the background from the moment the plain build is
 # done, its three guests side by side (each is one emulated CPU that
-# mostly waits on its scenario's timers), while the rest goes on; its
-# verdict is waited for at the end. Each step's wall time is printed last.
+# mostly waits on its scenario's timers), and the sanitizer build (also the
+# fuzzers' build) and the package build compile beside the plain suite;
+# each is waited for where it is needed. Each step's wall time is printed
+# last.
 #
 # The namespace, qemu and IKE tiers need root: as root they run directly;
 # as a sudo user the build and the unprivileged tests run as the caller and
@@ -95,36 +97,59 @@ finish() {
   exit 0
 }
 
-build() {  # build DIR CMAKE-ARGS...
+build() {  # build DIR CMAKE-ARGS...  ($NICE, if set, runs the compilers niced)
   dir=$1; shift
-  cmake -S . -B "$dir" -DIPSECCTL_WERROR=ON "$@" >/dev/null && cmake --build "$dir" -j "$jobs"
+  cmake -S . -B "$dir" -DIPSECCTL_WERROR=ON "$@" >/dev/null && $NICE cmake --build "$dir" -j "$jobs"
 }
+NICE=
 
 step "build (plain)" build build-ci
 [ -z "$failed" ] || finish
 
-# The qemu tier, in the background, side by side.
+# The qemu tier, in the background, its guests side by side.
 qemu_tier() {
   (cd build-ci && $SUDO env IPSECCTL_REQUIRE_ALL_TIERS=1 ctest --output-on-failure -L qemu -j 3)
 }
 qemu_tier > "$qemu_log" 2>&1 &
 qemu_pid=$!
 
+# The other two builds compile while the plain suite mostly waits on the
+# daemons' timers (niced, so the tests keep their pace): the sanitizer
+# build, which is also the libFuzzer build (clang: ASan + UBSan + coverage,
+# at -O1, which finds as much as -O2 in half the time), then the package.
+side_log=build-ci/side-builds.log
+side_builds() {
+  NICE="nice -n 10"
+  t0=$(date +%s)
+  if build build-ci-asan -DCMAKE_CXX_COMPILER=clang++-14 -DIPSECCTL_FUZZ=ON \
+       -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"; then v=ok; else v=FAILED; fi
+  printf '%-34s %5d s  %s\n' "build (ASan + UBSan + fuzzers), bg" $(( $(date +%s) - t0 )) "$v" >> "$times"
+  [ "$v" = ok ] || return 1
+  t0=$(date +%s)
+  # The Debian package builds from the committed tree, lintian finds no
+  # error, its unit verifies and its manual pages render.
+  if nice -n 10 sh dist/build-deb.sh build-deb; then v=ok; else v=FAILED; fi
+  printf '%-34s %5d s  %s\n' "Debian package, bg" $(( $(date +%s) - t0 )) "$v" >> "$times"
+  [ "$v" = ok ]
+}
+side_builds > "$side_log" 2>&1 &
+side_pid=$!
+
 step "suite (plain, all but qemu)" ctest_in build-ci qemu
 
-# The sanitizer build at -O1: as many findings, in half the build time.
-step "build (ASan + UBSan)" build build-ci-asan -DIPSECCTL_SANITIZE=ON \
-  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
+t0=$(date +%s)
+if wait "$side_pid"; then side=ok; else side=FAILED; failed="$failed side-builds"; fi
+tail -n 40 "$side_log"
+printf '%-34s %5d s  %s\n' "(waited for the builds)" $(( $(date +%s) - t0 )) "$side" >> "$times"
+[ "$side" = ok ] || finish
+
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 IPSECCTL_CONFORMANCE_SAMPLE=16
 step "suite (ASan + UBSan)" ctest_in build-ci-asan qemu -E 'vici_interop|ansible_fleet|systemd_units'
 unset ASAN_OPTIONS UBSAN_OPTIONS IPSECCTL_CONFORMANCE_SAMPLE
 
 # Every parser of untrusted bytes under libFuzzer, briefly; the regression
 # inputs already ran above as ctest cases (fuzz_replay_*).
+export IPSECCTL_FUZZ_BUILD=build-ci-asan
 step "fuzzers" sh fuzz/run-fuzzers.sh "${IPSECCTL_FUZZ_SECONDS:-30}"
-
-# The Debian package builds from the committed tree, lintian finds no
-# error, its unit verifies and its manual pages render.
-step "Debian package" sh dist/build-deb.sh build-deb
 
 finish

@@ -336,11 +336,13 @@ void ViciBackend::report(const Load& load, bool adding, bool list, BackendChange
   if (!adding) {
     for (const auto& c : load.connections)
       if (load.loaded.count(c.name) != 0) note(kConnections, ChangeVerb::Remove, "connection", c.name);
-    for (const auto& [n, e] : load.previous)
-      if (e->kind == OwnedKind::ViciConnection && load.loaded.count(n) != 0 &&
+    for (const auto& entry : load.previous) {
+      const std::string& n = entry.first;
+      if (entry.second->kind == OwnedKind::ViciConnection && load.loaded.count(n) != 0 &&
           std::none_of(load.connections.begin(), load.connections.end(),
                        [&](const ViciConnection& c) { return c.name == n; }))
         note(kConnections, ChangeVerb::Remove, "connection", n);
+    }
     std::set<std::string> bases;
     for (const auto& c : load.connections)
       if (c.secret) bases.insert(c.secret->base_id);

@@ -26,6 +26,7 @@ removed, the container powered off.
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -131,7 +132,10 @@ class Container:
             raise RuntimeError("the container did not start")
 
     def sh(self, script, timeout=120, check_rc=False):
-        p = subprocess.run(["nsenter", "-t", str(self.pid), "-a", "sh", "-c", script],
+        # -r -w: the container's own root, which entering its mount
+        # namespace alone does not give when this test itself runs in a
+        # chroot (as on a fresh machine built by fresh-debian).
+        p = subprocess.run(["nsenter", "-t", str(self.pid), "-a", "-r", "-w", "sh", "-c", script],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
         out = p.stdout.decode(errors="replace")
         if check_rc and p.returncode != 0:
@@ -330,5 +334,12 @@ def main():
     return summary()
 
 
+def stopped(signum, _frame):
+    # ctest's timeout or a person's ^C: unwind, so that the container is
+    # stopped and the scratch root removed.
+    raise SystemExit("stopped by signal %d" % signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stopped)
     sys.exit(main())

@@ -269,12 +269,13 @@ void ViciBackend::initiate(Load& load) {
   for (const auto& p : load.pending) {
     const ViciConnection& c = *p.connection;
     const bool local_here = !c.local || interface_with_address(*c.local).has_value();
-    if (!local_here) {
-      if (!negotiating) negotiating = vici::ike_sa_names(load.client);
-      if (negotiating->count(c.name) != 0)
-        now.push_back({"terminate", {value("ike", c.name), value("force", "yes"),
-                                     value("timeout", "-1")}});
-    }
+    // By name, without asking first: charon's listing skips an IKE SA
+    // that is busy at that moment (a rekey retransmitted from the address
+    // that just left, say), and a terminate with nothing to match is
+    // harmless.
+    if (!local_here)
+      now.push_back({"terminate", {value("ike", c.name), value("force", "yes"),
+                                   value("timeout", "-1")}});
     bool down = false;
     if (!p.send_conn && local_here &&
         std::any_of(c.children.begin(), c.children.end(), [](const auto& k) { return k.start; })) {

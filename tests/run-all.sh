@@ -13,9 +13,9 @@
 #
 # The qemu tier runs in the background from the moment the plain build is
 # done, its three guests side by side (each is one emulated CPU that
-# mostly waits on its scenario's timers), and the sanitizer build (also the
-# fuzzers' build) and the package build compile beside the plain suite;
-# each is waited for where it is needed. Each step's wall time is printed
+# mostly waits on its scenario's timers); the sanitizer build (also the
+# fuzzers' build) compiles beside the plain suite, and the package beside
+# the sanitizer suite; each is waited for where it is needed. Each step's wall time is printed
 # last.
 #
 # The namespace, qemu and IKE tiers need root: as root they run directly;
@@ -113,35 +113,41 @@ qemu_tier() {
 qemu_tier > "$qemu_log" 2>&1 &
 qemu_pid=$!
 
-# The other two builds compile while the plain suite mostly waits on the
-# daemons' timers (niced, so the tests keep their pace): the sanitizer
-# build, which is also the libFuzzer build (clang: ASan + UBSan + coverage,
-# at -O1, which finds as much as -O2 in half the time), then the package.
-side_log=build-ci/side-builds.log
-side_builds() {
+# The sanitizer build compiles while the plain suite mostly waits on the
+# daemons' timers (niced, so the tests keep their pace). It is also the
+# libFuzzer build (clang: ASan + UBSan + coverage, at -O1, which finds as
+# much as -O2 in half the time).
+asan_log=build-ci/asan-build.log
+asan_build() {
   NICE="nice -n 10"
   t0=$(date +%s)
   if build build-ci-asan -DCMAKE_CXX_COMPILER=clang++-14 -DIPSECCTL_FUZZ=ON \
        -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"; then v=ok; else v=FAILED; fi
   printf '%-34s %5d s  %s\n' "build (ASan + UBSan + fuzzers), bg" $(( $(date +%s) - t0 )) "$v" >> "$times"
-  [ "$v" = ok ] || return 1
-  t0=$(date +%s)
-  # The Debian package builds from the committed tree, lintian finds no
-  # error, its unit verifies and its manual pages render.
-  if nice -n 10 sh dist/build-deb.sh build-deb; then v=ok; else v=FAILED; fi
-  printf '%-34s %5d s  %s\n' "Debian package, bg" $(( $(date +%s) - t0 )) "$v" >> "$times"
   [ "$v" = ok ]
 }
-side_builds > "$side_log" 2>&1 &
-side_pid=$!
+asan_build > "$asan_log" 2>&1 &
+asan_pid=$!
 
 step "suite (plain, all but qemu)" ctest_in build-ci qemu
 
 t0=$(date +%s)
-if wait "$side_pid"; then side=ok; else side=FAILED; failed="$failed side-builds"; fi
-tail -n 40 "$side_log"
-printf '%-34s %5d s  %s\n' "(waited for the builds)" $(( $(date +%s) - t0 )) "$side" >> "$times"
-[ "$side" = ok ] || finish
+if wait "$asan_pid"; then v=ok; else v=FAILED; failed="$failed sanitizer-build"; tail -n 40 "$asan_log"; fi
+printf '%-34s %5d s  %s\n' "(waited for the sanitizer build)" $(( $(date +%s) - t0 )) "$v" >> "$times"
+[ "$v" = ok ] || finish
+
+# The Debian package builds from the committed tree (niced, beside the
+# sanitizer suite), lintian finds no error, its unit verifies and its
+# manual pages render.
+deb_log=build-ci/deb-build.log
+deb_build() {
+  t0=$(date +%s)
+  if nice -n 10 sh dist/build-deb.sh build-deb; then v=ok; else v=FAILED; fi
+  printf '%-34s %5d s  %s\n' "Debian package, bg" $(( $(date +%s) - t0 )) "$v" >> "$times"
+  [ "$v" = ok ]
+}
+deb_build > "$deb_log" 2>&1 &
+deb_pid=$!
 
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 IPSECCTL_CONFORMANCE_SAMPLE=16
 step "suite (ASan + UBSan)" ctest_in build-ci-asan qemu -E 'vici_interop|ansible_fleet|systemd_units'
@@ -151,5 +157,10 @@ unset ASAN_OPTIONS UBSAN_OPTIONS IPSECCTL_CONFORMANCE_SAMPLE
 # inputs already ran above as ctest cases (fuzz_replay_*).
 export IPSECCTL_FUZZ_BUILD=build-ci-asan
 step "fuzzers" sh fuzz/run-fuzzers.sh "${IPSECCTL_FUZZ_SECONDS:-30}"
+
+t0=$(date +%s)
+if wait "$deb_pid"; then v=ok; else v=FAILED; failed="$failed package"; fi
+cat "$deb_log"
+printf '%-34s %5d s  %s\n' "(waited for the package)" $(( $(date +%s) - t0 )) "$v" >> "$times"
 
 finish

@@ -18,7 +18,7 @@ namespace {
 
 std::set<std::string> ike_sa_peers(ViciClient& client) {
   std::set<std::string> out;
-  client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+  client.call_streaming("list-sas", {}, "list-sa",
                         [&](const ViciSection& event) {
                           for (const ViciItem& sa : event)
                             out.insert(value_of(sa.section, "remote-host"));
@@ -48,7 +48,7 @@ void start_tunnels(ViciClient& client, std::vector<ViciClient::Request> now,
 
 std::set<std::string> ike_sa_names(ViciClient& client) {
   std::set<std::string> out;
-  client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+  client.call_streaming("list-sas", {}, "list-sa",
                         [&](const ViciSection& event) {
                           for (const ViciItem& sa : event) out.insert(sa.name);
                         });

@@ -24,7 +24,10 @@ std::vector<std::string> remove_connections(ViciClient& client, const std::set<s
 // unload-shared for each id charon holds; returns what failed.
 std::vector<std::string> unload_secrets(ViciClient& client, const std::set<std::string>& ids,
                                         const std::set<std::string>& held);
-// The connections charon holds IKE SAs of (in any state).
+// The connections charon holds IKE SAs of (in any state). Every listing
+// of IKE SAs waits for the ones a charon worker holds at that moment (a
+// rekey, a delete): with noblock charon leaves them out, and a busy IKE SA
+// would look gone (started twice, or missing from -s).
 std::set<std::string> ike_sa_names(ViciClient& client);
 // Sends `now` at once; then, for at most a few seconds, watches charon's
 // IKE SAs and drops each of `deferred` (keyed by peer address) whose peer

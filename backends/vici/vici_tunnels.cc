@@ -42,7 +42,7 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     std::set<std::pair<std::string, std::string>> up;
     for (;;) {
       up.clear();
-      client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+      client.call_streaming("list-sas", {}, "list-sa",
                             [&](const ViciSection& event) {
         for (const ViciItem& sa : event) {
           if (value_of(sa.section, "state") != "ESTABLISHED") continue;
@@ -156,7 +156,7 @@ std::optional<IkeSnapshot> ViciBackend::ike_sas() {
     IkeSnapshot snap;
     snap.daemon = "charon";
     for (const auto& name : vici::listed(client, "get-conns", "conns")) snap.connections.push_back(name);
-    client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
+    client.call_streaming("list-sas", {}, "list-sa",
                           [&](const ViciSection& event) {
                             for (const ViciItem& ike : event) snap.sas.push_back(ike_sa_of(ike));
                           });

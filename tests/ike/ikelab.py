@@ -305,7 +305,10 @@ class Lab:
         """(connection name, IKE SA dict) for every IKE SA of gateway i."""
         v = Vici(self.socket(i))
         try:
-            return v.streamed("list-sas", "list-sa", {"noblock": "yes"})
+            # Not noblock: charon would leave out an IKE SA that a worker
+            # holds at that moment (a rekey, a delete), and a check would
+            # see it gone.
+            return v.streamed("list-sas", "list-sa", {})
         finally:
             v.close()
 

@@ -169,7 +169,10 @@ class Lab:
     def ike_sas(self, ns):
         v = ikelab.Vici(self.socket(ns))
         try:
-            return v.streamed("list-sas", "list-sa", {"noblock": "yes"})
+            # Not noblock: charon would leave out an IKE SA that a worker
+            # holds at that moment (a rekey, a delete), and a check would
+            # see it gone.
+            return v.streamed("list-sas", "list-sa", {})
         finally:
             v.close()
 

@@ -255,9 +255,10 @@ void ViciBackend::remove_stale(Load& load) {
 // from here on. A changed connection keeps its SAs in charon, so the
 // children that left it or changed are terminated here (the changed ones
 // start again with their new settings). Unchanged ones are left exactly
-// as charon has them, unless charon holds no IKE SA for them at all: then
-// this load starts them again (a standby that has just taken over its
-// failover address, say, reloads to start its tunnels at once). Nothing is
+// as charon has them, unless they are bound to a `local` address and
+// charon holds no IKE SA for them at all: then this load starts them again
+// (a standby that has just taken over its failover address reloads to
+// start its tunnels at once). Nothing is
 // started from a `local` address this host does not have, and what runs
 // from one it no longer has (the shared address went to the other gateway
 // of a failover pair) is taken down: it cannot work, and left alone it
@@ -276,8 +277,12 @@ void ViciBackend::initiate(Load& load) {
     if (!local_here)
       now.push_back({"terminate", {value("ike", c.name), value("force", "yes"),
                                    value("timeout", "-1")}});
+    // Only a rule bound to a `local` address (a failover pair's shared
+    // one) is started again when unchanged: elsewhere charon retries on
+    // its own, and a hub's reload must not start every offline branch
+    // again (10,000 of them took the unchanged reload from 0.7 to 3.7 s).
     bool down = false;
-    if (!p.send_conn && local_here &&
+    if (!p.send_conn && local_here && c.local &&
         std::any_of(c.children.begin(), c.children.end(), [](const auto& k) { return k.start; })) {
       if (!negotiating) negotiating = vici::ike_sa_names(load.client);
       down = negotiating->count(c.name) == 0;

@@ -16,9 +16,11 @@ std::set<std::string> listed(ViciClient& client, const char* command, const char
 
 namespace {
 
+// noblock here: polled while thousands of IKE SAs may be negotiating,
+// and a peer that talks is seen at the next poll anyway.
 std::set<std::string> ike_sa_peers(ViciClient& client) {
   std::set<std::string> out;
-  client.call_streaming("list-sas", {}, "list-sa",
+  client.call_streaming("list-sas", {value("noblock", "yes")}, "list-sa",
                         [&](const ViciSection& event) {
                           for (const ViciItem& sa : event)
                             out.insert(value_of(sa.section, "remote-host"));

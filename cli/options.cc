@@ -96,6 +96,81 @@ std::optional<When> parse_when(const std::string& value, const char* always, con
   return std::nullopt;
 }
 
+// One long option, its value already split off or taken from the next
+// word; false after saying what is wrong.
+bool apply_long_option(const std::string& name, bool has_value, const std::string& value,
+                       Options& o) {
+  if (name == "ike") {
+    if (value != "auto" && backends::find_ike_daemon(value) == nullptr) {
+      std::fprintf(stderr, "ipsecctl: unknown IKE daemon '%s' (known: %s)\n", value.c_str(),
+                   backends::ike_daemon_names().c_str());
+      return false;
+    }
+    o.ike = value;
+  } else if (name == "vici") {
+    o.vici = value;
+  } else if (name == "kernel") {
+    if (backends::find_kernel_interface(value) == nullptr) {
+      std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: %s)\n",
+                   value.c_str(), backends::kernel_interface_names().c_str());
+      return false;
+    }
+    o.kernel = value;
+  } else if (name == "diagnostics") {
+    auto when = parse_when(value, "caret", "plain");
+    if (!when) {
+      std::fprintf(stderr, "ipsecctl: --diagnostics takes auto, caret or plain\n");
+      return false;
+    }
+    o.carets = *when;
+  } else if (name == "color" || name == "colour") {
+    auto when = parse_when(value, "always", "never");
+    if (!when) {
+      std::fprintf(stderr, "ipsecctl: --color takes auto, always or never\n");
+      return false;
+    }
+    o.color = *when;
+  } else if (name == "wait" || name == "wait-daemon") {
+    unsigned long seconds = 30;
+    if (has_value) {
+      char* end = nullptr;
+      seconds = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || seconds == 0 || seconds > 86400) {
+        std::fprintf(stderr, "ipsecctl: --%s takes a number of seconds from 1 to 86400\n",
+                     name.c_str());
+        return false;
+      }
+    }
+    if (name == "wait") o.wait = static_cast<unsigned>(seconds);
+    else o.wait_daemon = static_cast<unsigned>(seconds);
+  } else if (name == "allow-static-aead") {
+    o.allow_static_aead = true;
+  } else if (name == "json") {
+    o.json = true;
+  } else if (name == "diff") {
+    o.diff = true;
+  } else if (name == "as") {
+    o.record_as = value;
+  } else if (name == "format") {
+    if (value == "json") {
+      o.json = true;
+    } else if (value == "prometheus") {
+      o.prometheus = true;
+    } else if (value != "text") {
+      std::fprintf(stderr, "ipsecctl: --format takes text, json or prometheus\n");
+      return false;
+    }
+  } else if (name == "help") {
+    o.help = true;
+  } else if (name == "version") {
+    o.version = true;
+  } else {
+    std::fprintf(stderr, "ipsecctl: unknown option --%s\n", name.c_str());
+    return false;
+  }
+  return true;
+}
+
 // Takes the long options (--name value or --name=value) out of argv before
 // getopt sees it, so the short options keep BSD getopt's exact behaviour.
 bool take_long_options(int& argc, char** argv, Options& o) {
@@ -132,74 +207,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       std::fprintf(stderr, "ipsecctl: option --%s takes no value\n", name.c_str());
       return false;
     }
-    if (name == "ike") {
-      if (value != "auto" && backends::find_ike_daemon(value) == nullptr) {
-        std::fprintf(stderr, "ipsecctl: unknown IKE daemon '%s' (known: %s)\n", value.c_str(),
-                     backends::ike_daemon_names().c_str());
-        return false;
-      }
-      o.ike = value;
-    } else if (name == "vici") {
-      o.vici = value;
-    } else if (name == "kernel") {
-      if (backends::find_kernel_interface(value) == nullptr) {
-        std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: %s)\n",
-                     value.c_str(), backends::kernel_interface_names().c_str());
-        return false;
-      }
-      o.kernel = value;
-    } else if (name == "diagnostics") {
-      auto when = parse_when(value, "caret", "plain");
-      if (!when) {
-        std::fprintf(stderr, "ipsecctl: --diagnostics takes auto, caret or plain\n");
-        return false;
-      }
-      o.carets = *when;
-    } else if (name == "color" || name == "colour") {
-      auto when = parse_when(value, "always", "never");
-      if (!when) {
-        std::fprintf(stderr, "ipsecctl: --color takes auto, always or never\n");
-        return false;
-      }
-      o.color = *when;
-    } else if (name == "wait" || name == "wait-daemon") {
-      unsigned long seconds = 30;
-      if (has_value) {
-        char* end = nullptr;
-        seconds = std::strtoul(value.c_str(), &end, 10);
-        if (value.empty() || *end != '\0' || seconds == 0 || seconds > 86400) {
-          std::fprintf(stderr, "ipsecctl: --%s takes a number of seconds from 1 to 86400\n",
-                       name.c_str());
-          return false;
-        }
-      }
-      if (name == "wait") o.wait = static_cast<unsigned>(seconds);
-      else o.wait_daemon = static_cast<unsigned>(seconds);
-    } else if (name == "allow-static-aead") {
-      o.allow_static_aead = true;
-    } else if (name == "json") {
-      o.json = true;
-    } else if (name == "diff") {
-      o.diff = true;
-    } else if (name == "as") {
-      o.record_as = value;
-    } else if (name == "format") {
-      if (value == "json") {
-        o.json = true;
-      } else if (value == "prometheus") {
-        o.prometheus = true;
-      } else if (value != "text") {
-        std::fprintf(stderr, "ipsecctl: --format takes text, json or prometheus\n");
-        return false;
-      }
-    } else if (name == "help") {
-      o.help = true;
-    } else if (name == "version") {
-      o.version = true;
-    } else {
-      std::fprintf(stderr, "ipsecctl: unknown option --%s\n", name.c_str());
-      return false;
-    }
+    if (!apply_long_option(name, has_value, value, o)) return false;
   }
   argv[kept] = nullptr;
   argc = kept;

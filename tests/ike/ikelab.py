@@ -151,6 +151,26 @@ def hostname(i):
     return "gw%d.example" % i
 
 
+
+def vici_call(socket, command, msg=None):
+    """One request to the charon behind `socket`."""
+    v = Vici(socket)
+    try:
+        return v.call(command, msg)
+    finally:
+        v.close()
+
+
+def ike_sas_at(socket):
+    """(connection name, IKE SA dict) for every IKE SA of the charon behind
+    `socket`. Not noblock: charon would leave out an IKE SA that a worker
+    holds at that moment (a rekey, a delete), and a check would see it gone."""
+    v = Vici(socket)
+    try:
+        return v.streamed("list-sas", "list-sa", {})
+    finally:
+        v.close()
+
 class Lab:
     def __init__(self, tmp, ipsecctl, gateways=2, kernel="libipsec", tag="ike"):
         self.tmp = tmp
@@ -295,22 +315,11 @@ class Lab:
 
     # ---- what charon holds
     def vici(self, i, command, msg=None):
-        v = Vici(self.socket(i))
-        try:
-            return v.call(command, msg)
-        finally:
-            v.close()
+        return vici_call(self.socket(i), command, msg)
 
     def ike_sas(self, i):
         """(connection name, IKE SA dict) for every IKE SA of gateway i."""
-        v = Vici(self.socket(i))
-        try:
-            # Not noblock: charon would leave out an IKE SA that a worker
-            # holds at that moment (a rekey, a delete), and a check would
-            # see it gone.
-            return v.streamed("list-sas", "list-sa", {})
-        finally:
-            v.close()
+        return ike_sas_at(self.socket(i))
 
     def installed(self, i, conn=None):
         """(IKE SA, child) pairs that are ESTABLISHED/INSTALLED."""

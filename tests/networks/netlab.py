@@ -167,14 +167,7 @@ class Lab:
 
     # ---- what charon holds
     def ike_sas(self, ns):
-        v = ikelab.Vici(self.socket(ns))
-        try:
-            # Not noblock: charon would leave out an IKE SA that a worker
-            # holds at that moment (a rekey, a delete), and a check would
-            # see it gone.
-            return v.streamed("list-sas", "list-sa", {})
-        finally:
-            v.close()
+        return ikelab.ike_sas_at(self.socket(ns))
 
     def established(self, ns, conn=None):
         """IKE SAs ESTABLISHED (for `conn`), with their INSTALLED children."""
@@ -187,11 +180,7 @@ class Lab:
         return out
 
     def conns(self, ns):
-        v = ikelab.Vici(self.socket(ns))
-        try:
-            return v.call("get-conns").get("conns", [])
-        finally:
-            v.close()
+        return ikelab.vici_call(self.socket(ns), "get-conns").get("conns", [])
 
     # ---- traffic
     def ping(self, ns, dest, count=1, wait=1):

@@ -298,6 +298,13 @@ def hub(lab, tmp):
     playbook(tmp, inv, "-e", "ipsecctl_state=absent")
 
 
+def fleet(lab, tmp):
+    for i in range(3):
+        lab.start(i)
+    mesh(lab, tmp)
+    hub(lab, tmp)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
@@ -310,22 +317,8 @@ def main():
         return skip("Debian's ansible-core is not installed (apt-get install ansible-core)")
     if not ikelab.tool_present():
         return skip("strongSwan's charon, ping or unshare is not installed")
-    tmp = tempfile.mkdtemp(prefix="ipsecctl-ansible-")
-    os.chmod(tmp, 0o755)
-    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
-    lab = ikelab.Lab(tmp, ARGS.ipsecctl, gateways=3, kernel="libipsec", tag="ansible")
-    try:
-        lab.net_up()
-        for i in range(3):
-            lab.start(i)
-        mesh(lab, tmp)
-        hub(lab, tmp)
-    except Exception as e:  # a broken lab is a failure, reported as such
-        check("the lab ran to the end", False, repr(e))
-    finally:
-        lab.down()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return summary()
+    return ikelab.run_in_lab("ipsecctl-ansible-", lambda tmp: ikelab.Lab(
+        tmp, ARGS.ipsecctl, gateways=3, kernel="libipsec", tag="ansible"), fleet)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, skip, summary  # noqa: E402
 import ikelab  # noqa: E402
-from ikelab import lan, wan, host, seed_rule, write_conf  # noqa: E402
+from ikelab import lan, wan, host, seed_rule  # noqa: E402
+from private_file import write_private  # noqa: E402
 
 ARGS = None
 
@@ -124,7 +125,7 @@ def fresh_daemons(lab, sides):
 def staggered(lab, tmp):
     for first, second in ((0, 1), (1, 0)):
         fresh_daemons(lab, (0, 1))
-        confs = {i: write_conf(tmp, "seed%d.conf" % i,
+        confs = {i: write_private(tmp, "seed%d.conf" % i,
                                seed_rule("dynamic", i, 1 - i, "seed secret")) for i in (0, 1)}
         mark = {i: log_size(lab, i) for i in (0, 1)}
         t0 = time.monotonic()
@@ -159,7 +160,7 @@ def staggered(lab, tmp):
 
 def together(lab, tmp):
     fresh_daemons(lab, (0, 1))
-    confs = {i: write_conf(tmp, "both%d.conf" % i,
+    confs = {i: write_private(tmp, "both%d.conf" % i,
                            seed_rule("dynamic", i, 1 - i, "both secret")) for i in (0, 1)}
     procs = {i: lab.ipsecctl_async(i, "-f", confs[i]) for i in (0, 1)}
     rcs = {i: procs[i].wait(timeout=60) for i in (0, 1)}
@@ -203,7 +204,7 @@ def identities_and_failures(lab, tmp):
     fresh_daemons(lab, (0, 1))
     ids = {0: "srcid gwa.example.org dstid gwb.example.org ",
            1: "srcid gwb.example.org dstid gwa.example.org "}
-    confs = {i: write_conf(tmp, "aggr%d.conf" % i, seed_rule(
+    confs = {i: write_private(tmp, "aggr%d.conf" % i, seed_rule(
         ("dynamic", "passive")[i], i, 1 - i, "aggressive secret", ids=ids[i]).replace(
         "main auth", "aggressive auth")) for i in (0, 1)}
     rc, _, err = lab.ipsecctl(1, "-f", confs[1])
@@ -217,8 +218,8 @@ def identities_and_failures(lab, tmp):
         lab.ipsecctl(i, "-d", "-f", confs[i])
 
     fresh_daemons(lab, (0, 1))
-    a = write_conf(tmp, "psk0.conf", seed_rule("active", 0, 1, "the secret"))
-    b = write_conf(tmp, "psk1.conf", seed_rule("passive", 1, 0, "not the secret"))
+    a = write_private(tmp, "psk0.conf", seed_rule("active", 0, 1, "the secret"))
+    b = write_private(tmp, "psk1.conf", seed_rule("passive", 1, 0, "not the secret"))
     lab.ipsecctl(1, "-f", b)
     rc, _, err = lab.ipsecctl(0, "--wait=15", "-f", a)
     check("wrong PSK: --wait exits 1 with charon's account of it",
@@ -229,7 +230,7 @@ def identities_and_failures(lab, tmp):
     lab.ipsecctl(0, "-d", "-f", a)
     lab.ipsecctl(1, "-d", "-f", b)
 
-    b = write_conf(tmp, "prop1.conf", seed_rule("passive", 1, 0, "the secret").replace(
+    b = write_private(tmp, "prop1.conf", seed_rule("passive", 1, 0, "the secret").replace(
         "quick auth hmac-sha2-256 enc aes-256", "quick auth hmac-sha1 enc 3des"))
     lab.ipsecctl(1, "-f", b)
     rc, _, err = lab.ipsecctl(0, "--wait=15", "-f", a)
@@ -250,9 +251,9 @@ def hub_files(tmp, peers=(1, 2, 3), extra_network=True):
     os.makedirs(d, exist_ok=True)
     for p, (mode, psk) in PEERS.items():
         nets = "{ %s, 10.99.2%d.0/24 }" % (lan(p), p) if (p == 1 and extra_network) else None
-        write_conf(d, "peer%d.conf" % p, seed_rule(mode, 0, p, psk, nets))
+        write_private(d, "peer%d.conf" % p, seed_rule(mode, 0, p, psk, nets))
     main = "".join('include "%s/peer%d.conf"\n' % (d, p) for p in peers)
-    return write_conf(d, "ipsec.conf", main), d
+    return write_private(d, "ipsec.conf", main), d
 
 
 def peer_conf(tmp, p):
@@ -261,7 +262,7 @@ def peer_conf(tmp, p):
     text = seed_rule(mode, p, 0, psk)
     if p == 1:
         text = text.replace("from %s " % lan(1), "from { %s, 10.99.21.0/24 } " % lan(1), 1)
-    return write_conf(tmp, "gw%d.conf" % p, text)
+    return write_private(tmp, "gw%d.conf" % p, text)
 
 
 def uniqueids(lab, i):
@@ -375,8 +376,8 @@ def edited_reload(lab, tmp, main, d):
     settle(lab, (0,), lambda i: "peer-" + wan(3), 30)
     before = uniqueids(lab, 0)
     kept_children = {c.get("spi-in") for ike, c in lab.installed(0, "peer-" + wan(3))}
-    write_conf(d, "peer1.conf", seed_rule("active", 0, 1, PEERS[1][1]))
-    write_conf(d, "ipsec.conf", 'include "%s/peer1.conf"\ninclude "%s/peer3.conf"\n' % (d, d))
+    write_private(d, "peer1.conf", seed_rule("active", 0, 1, PEERS[1][1]))
+    write_private(d, "ipsec.conf", 'include "%s/peer1.conf"\ninclude "%s/peer3.conf"\n' % (d, d))
     monitor = None
     if ARGS.kernel == "netlink":
         out = tempfile.TemporaryFile()
@@ -429,7 +430,7 @@ def route_based(lab, tmp):
     fresh_daemons(lab, (0, 1))
     confs = {}
     for i in (0, 1):
-        confs[i] = write_conf(tmp, "sec%d.conf" % i,
+        confs[i] = write_private(tmp, "sec%d.conf" % i,
                               "ike dynamic interface sec1 peer %s psk \"routed\"\n" % wan(1 - i))
     rc, _, err = lab.ipsecctl(0, "-f", confs[0])
     check("route-based: without sec1, the error says so and gives the command",
@@ -502,7 +503,7 @@ conn gw
         % (d, pluto, d, d, d)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
-        conf = write_conf(tmp, "pluto-peer.conf", seed_rule("dynamic", 0, 1, "pluto secret"))
+        conf = write_private(tmp, "pluto-peer.conf", seed_rule("dynamic", 0, 1, "pluto secret"))
         rc, _, err = lab.ipsecctl(0, "-f", conf)
         check("libreswan: ipsecctl with charon loads against pluto", rc == 0, err)
         lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
@@ -558,26 +559,8 @@ def main():
         return skip("strongSwan's charon, ping or unshare is not installed (strongswan-charon "
                     "strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins "
                     "iputils-ping util-linux)")
-    tmp = tempfile.mkdtemp(prefix="ipsecctl-ike-")
-    os.chmod(tmp, 0o755)
-    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
-    lab = ikelab.Lab(tmp, b, gateways=4, kernel=ARGS.kernel)
-    try:
-        lab.net_up()
-        run(lab, tmp)
-    except Exception as e:  # a broken lab is a failure, reported as such
-        check("the lab ran to the end", False, repr(e))
-        for i in range(lab.n):
-            try:
-                with open(lab.log(i), errors="replace") as f:
-                    print("     --- charon gw%d (last lines)\n     " % i +
-                          "     ".join(f.readlines()[-25:]))
-            except OSError:
-                pass
-    finally:
-        lab.down()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return summary()
+    return ikelab.run_in_lab("ipsecctl-ike-",
+                             lambda tmp: ikelab.Lab(tmp, b, gateways=4, kernel=ARGS.kernel), run)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,12 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
+import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, summary  # noqa: E402  (the tiers' bookkeeping, for run_in_lab)
 
 CHARON = "/usr/lib/ipsec/charon"
 
@@ -171,6 +176,62 @@ def ike_sas_at(socket):
     finally:
         v.close()
 
+def charon_conf(kernel, log, socket, route_table=None):
+    """strongswan.conf of a lab's charon: only the plugins the labs use,
+    kernel ESP (or libipsec's userspace ESP), a file log and its own VICI
+    socket. With route_table, charon installs its routes there."""
+    plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink socket-default " \
+              "vici" % ("kernel-libipsec " if kernel == "libipsec" else "")
+    routes = "install_routes = no"
+    if route_table is not None:
+        routes = "install_routes = yes\n    routing_table = %d\n    routing_table_prio = %d" % (
+            route_table, route_table)
+    return """charon {
+    load_modular = no
+    load = %s
+    %s
+    # ipsec.conf's aggressive mode with a PSK needs this on the responder.
+    i_dont_care_about_security_and_use_aggressive_mode_psk = yes
+    # Give up on a silent peer within seconds, not minutes (charon then
+    # starts again: keyingtries 0).
+    retransmit_tries = 3
+    retransmit_timeout = 2
+    retransmit_base = 1.4
+    filelog {
+        lab {
+            path = %s
+            append = yes
+            flush_line = yes
+            time_format = %%T
+            default = 1
+            ike_name = yes
+        }
+    }
+    syslog { daemon { default = -1 } }
+    plugins { vici { socket = unix://%s } }
+}
+""" % (plugins, routes, log, socket)
+
+
+def clear_run_dir(run):
+    """A charon started again must not find the last one's pid or socket."""
+    os.makedirs(run, exist_ok=True)
+    for f in ("charon.pid", "charon.vici"):
+        if os.path.exists(os.path.join(run, f)):
+            os.unlink(os.path.join(run, f))
+
+
+def wait_for_charon(socket, who, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            Vici(socket).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("charon on %s did not answer" % who)
+
+
 class Lab:
     def __init__(self, tmp, ipsecctl, gateways=2, kernel="libipsec", tag="ike"):
         self.tmp = tmp
@@ -242,62 +303,16 @@ class Lab:
     def start(self, i):
         d = os.path.join(self.tmp, "gw%d" % i)
         run = os.path.join(d, "run")
-        os.makedirs(run, exist_ok=True)
-        for f in ("charon.pid", "charon.vici"):
-            if os.path.exists(os.path.join(run, f)):
-                os.unlink(os.path.join(run, f))
-        plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink " \
-                  "socket-default vici" % ("kernel-libipsec " if self.kernel == "libipsec" else "")
+        clear_run_dir(run)
         conf = os.path.join(d, "strongswan.conf")
         with open(conf, "w") as f:
-            f.write("""charon {
-    load_modular = no
-    load = %s
-    install_routes = yes
-    routing_table = 220
-    routing_table_prio = 220
-    # ipsec.conf's aggressive mode with a PSK needs this on the responder.
-    i_dont_care_about_security_and_use_aggressive_mode_psk = yes
-    # Give up on a silent peer within seconds, not minutes (charon then
-    # starts again: keyingtries 0).
-    retransmit_tries = 3
-    retransmit_timeout = 2
-    retransmit_base = 1.4
-    filelog {
-        lab {
-            path = %s
-            append = yes
-            flush_line = yes
-            time_format = %%T
-            default = 1
-            ike_name = yes
-        }
-    }
-    syslog {
-        daemon {
-            default = -1
-        }
-    }
-    plugins {
-        vici {
-            socket = unix://%s
-        }
-    }
-}
-""" % (plugins, self.log(i), self.socket(i)))
+            f.write(charon_conf(self.kernel, self.log(i), self.socket(i), route_table=220))
         out = open(os.path.join(d, "stdout.log"), "a")
         p = subprocess.Popen(["setsid"] + self.in_gateway(i, [
             "sh", "-c", "mount --bind %s /run && exec env STRONGSWAN_CONF=%s %s" %
             (run, conf, CHARON)]), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.daemons[i] = p
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                Vici(self.socket(i)).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("charon on gateway %d did not answer" % i)
+        wait_for_charon(self.socket(i), "gateway %d" % i)
 
     def stop(self, i):
         p = self.daemons.pop(i, None)
@@ -352,12 +367,32 @@ class Lab:
         return False
 
 
-def write_conf(directory, name, text):
-    path = os.path.join(directory, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
+def run_in_lab(prefix, make_lab, body):
+    """A tier's life in a lab: a private directory (with the ownership
+    records), make_lab(tmp) brought up, body(lab, tmp) run, and everything
+    taken down and removed, also when the body fails. A broken lab is a
+    failure, reported with the end of each charon's log. Returns the
+    summary's exit status."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
+    lab = make_lab(tmp)
+    try:
+        lab.net_up()
+        body(lab, tmp)
+    except Exception as e:  # a broken lab is a failure, reported as such
+        check("the lab ran to the end", False, repr(e))
+        for i in range(lab.n):
+            try:
+                with open(lab.log(i), errors="replace") as f:
+                    print("     --- charon gw%d (last lines)\n     " % i +
+                          "     ".join(f.readlines()[-25:]))
+            except OSError:
+                pass
+    finally:
+        lab.down()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary()
 
 
 def seed_rule(mode, me, peer, psk, networks=None, ids=""):

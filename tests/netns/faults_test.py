@@ -8,25 +8,21 @@ Needs root. Prints 'N passed, M failed' last; every namespace and process
 it made is removed on the way out.
 """
 
-import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, skip, summary  # noqa: E402
+from checks import check  # noqa: E402
 import netns_test as nt  # noqa: E402
 
 FLOWS = 100000
-processes = []
-# The namespace helpers (and the list of namespaces to remove) are the
-# netns tier's own.
-namespaces = nt.namespaces
+# The namespace helpers, the lists of namespaces and processes to remove
+# and the tier's set-up and clean-up are the netns tier's own.
+processes = nt.processes
 new_namespace = nt.new_namespace
 
 
@@ -230,26 +226,7 @@ def run_checks(b, tmp):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ipsecctl", required=True)
-    b = os.path.abspath(ap.parse_args().ipsecctl)
-    if os.geteuid() != 0:
-        return skip("the fault tier needs root to create network namespaces")
-    tmp = tempfile.mkdtemp(prefix="ipsecctl-faults-")
-    # Records of what each file loaded go with the test, not under /run.
-    os.environ["IPSECCTL_STATE_DIR"] = os.path.join(tmp, "state")
-    os.chmod(tmp, 0o755)
-    try:
-        run_checks(b, tmp)
-    finally:
-        for p in processes:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for ns in namespaces:
-            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return summary()
+    return nt.run_tier(run_checks, "ipsecctl-faults-")
 
 
 if __name__ == "__main__":

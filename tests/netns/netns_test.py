@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, skip, summary  # noqa: E402
+from private_file import write_private  # noqa: E402  (streaming_test uses it as nt.write_private)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "..", "..", "examples")
@@ -148,14 +149,6 @@ def run_tier(checks, prefix):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(tmp, ignore_errors=True)
     return summary()
-
-
-def write_private(tmp, name, text):
-    path = os.path.join(tmp, name)
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-    return path
 
 
 def sync_checks(b, tmp, ns):

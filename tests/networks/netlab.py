@@ -115,45 +115,14 @@ class Lab:
         self.hostnames[ns] = hostname
         d = self.gw_dir(ns)
         run = os.path.join(d, "run")
-        for f in ("charon.pid", "charon.vici"):
-            if os.path.exists(os.path.join(run, f)):
-                os.unlink(os.path.join(run, f))
+        ikelab.clear_run_dir(run)
         conf = os.path.join(d, "strongswan.conf")
-        plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink " \
-                  "socket-default vici" % ("kernel-libipsec " if self.kernel == "libipsec" else "")
         with open(conf, "w") as f:
-            f.write("""charon {
-    load_modular = no
-    load = %s
-    install_routes = no
-    retransmit_tries = 3
-    retransmit_timeout = 2
-    retransmit_base = 1.4
-    filelog {
-        lab {
-            path = %s
-            append = yes
-            flush_line = yes
-            time_format = %%T
-            default = 1
-            ike_name = yes
-        }
-    }
-    syslog { daemon { default = -1 } }
-    plugins { vici { socket = unix://%s } }
-}
-""" % (plugins, self.log(ns), self.socket(ns)))
+            f.write(ikelab.charon_conf(self.kernel, self.log(ns), self.socket(ns)))
         self.spawn("charon@" + ns, ns, self.in_gateway(ns, [
             "sh", "-c", "mount --bind %s /run && exec env STRONGSWAN_CONF=%s %s" %
             (run, conf, ikelab.CHARON)]), os.path.join(d, "stdout.log"))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                ikelab.Vici(self.socket(ns)).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("charon in %s did not answer" % ns)
+        ikelab.wait_for_charon(self.socket(ns), ns)
 
     def ipsecctl(self, ns, *args, timeout=120):
         p = subprocess.run(["ip", "netns", "exec", ns] +

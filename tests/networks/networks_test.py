@@ -108,10 +108,14 @@ def failover(tmp, b):
         conn = "peer-203.0.113.254-local-198.51.100.254"
 
         def boot(k, vrrp=True):
-            """A gateway of the pair boots: charon, ipsecctl -f, keepalived."""
-            ns = gw[k]
-            lab.script(ns, "ip link set wan up; ip link set lan up;"
-                           "ip route replace default via 198.51.100.1")
+            """A gateway of the pair boots: its own addresses only (a shared
+            address that keepalived held before the gateway died is gone
+            with the reboot), then charon, ipsecctl -f, keepalived."""
+            ns, i = gw[k], sorted(gw).index(k)
+            lab.script(ns, "ip addr flush dev wan; ip addr flush dev lan;"
+                           "ip addr add 198.51.100.%d/24 dev wan; ip addr add 192.0.2.%d/24 dev lan;"
+                           "ip link set wan up; ip link set lan up;"
+                           "ip route replace default via 198.51.100.1" % (11 + i, 2 + i))
             lab.start_charon(ns, "gw-%s.example" % k)
             rc, _, err = lab.ipsecctl(ns, "-f", conf[k])
             if vrrp:

@@ -44,9 +44,15 @@ def sniff(lab, i, seconds, action):
     result = action()
     p.wait(timeout=seconds + 30)
     out.seek(0)
-    words = out.read().decode().split()
+    text = out.read().decode()
+    words = text.split()
     counts = {words[k]: int(words[k + 1]) for k in range(0, len(words) - 1, 2)
               if words[k + 1].isdigit()}
+    # Where the first plaintext pings went (esp_sniff's second line).
+    leaks = [w for line in text.splitlines() if line.startswith("plaintext")
+             for w in line.split()[1:]]
+    if leaks:
+        counts["plaintext"] = leaks
     return result, counts
 
 
@@ -100,9 +106,9 @@ def evidence(lab, sides, lines=25):
                 out.append("--- charon gw%d\n" % i + "".join(f.readlines()[-lines:]))
         except OSError:
             pass
-        for what in ("policy", "state"):
-            out.append("--- ip xfrm %s (gw%d)\n" % (what, i) +
-                       lab.sh("ip", "xfrm", what, ns=lab.gw[i], check_rc=False).stdout.decode())
+        for what in (("xfrm", "policy"), ("xfrm", "state"), ("route", "show", "table", "all")):
+            out.append("--- ip %s (gw%d)\n" % (" ".join(what), i) +
+                       lab.sh("ip", *what, ns=lab.gw[i], check_rc=False).stdout.decode())
     return "\n".join(out)
 
 

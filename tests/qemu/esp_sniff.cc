@@ -5,6 +5,8 @@
 //
 // usage: esp_sniff IFNAME SECONDS
 // prints: esp N ah N ipcomp N ipip N echo N other N  (echo: plaintext pings)
+// and, on a second line, the addresses of the first plaintext pings
+// ("plaintext SRC>DST ..."), so that a failed check says which way they went.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -17,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -55,6 +59,19 @@ bool plaintext_echo(const unsigned char* p, std::size_t n) {
   return false;
 }
 
+// "SRC>DST" of an IPv4 or IPv6 packet.
+std::string addresses_of(const unsigned char* p, std::size_t n) {
+  char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
+  if ((p[0] >> 4) == 4 && n >= 20) {
+    ::inet_ntop(AF_INET, p + 12, src, sizeof src);
+    ::inet_ntop(AF_INET, p + 16, dst, sizeof dst);
+  } else if ((p[0] >> 4) == 6 && n >= 40) {
+    ::inet_ntop(AF_INET6, p + 8, src, sizeof src);
+    ::inet_ntop(AF_INET6, p + 24, dst, sizeof dst);
+  }
+  return std::string(src) + ">" + dst;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,6 +97,7 @@ int main(int argc, char** argv) {
   ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   std::map<int, unsigned long> count;
   unsigned long echo = 0;
+  std::vector<std::string> leaks;
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[2]));
   unsigned char packet[65536];
   while (std::chrono::steady_clock::now() < end) {
@@ -89,7 +107,8 @@ int main(int argc, char** argv) {
                            &len);
     if (n <= 0 || from.sll_pkttype != PACKET_OUTGOING) continue;
     ++count[protocol_of(packet, static_cast<std::size_t>(n))];
-    if (plaintext_echo(packet, static_cast<std::size_t>(n))) ++echo;
+    if (plaintext_echo(packet, static_cast<std::size_t>(n)) && ++echo <= 4)
+      leaks.push_back(addresses_of(packet, static_cast<std::size_t>(n)));
   }
   unsigned long other = 0;
   for (const auto& [proto, n] : count)
@@ -97,5 +116,10 @@ int main(int argc, char** argv) {
       other += n;
   std::printf("esp %lu ah %lu ipcomp %lu ipip %lu echo %lu other %lu\n", count[50], count[51],
               count[108], count[4], echo, other);
+  if (!leaks.empty()) {
+    std::printf("plaintext");
+    for (const std::string& leak : leaks) std::printf(" %s", leak.c_str());
+    std::printf("\n");
+  }
   return 0;
 }

@@ -89,11 +89,18 @@ std::optional<ShowWhat> lookup_show(const char* word) {
   return std::nullopt;
 }
 
-std::optional<When> parse_when(const std::string& value, const char* always, const char* never) {
-  if (value == "auto") return When::Auto;
-  if (value == always) return When::Always;
-  if (value == never) return When::Never;
-  return std::nullopt;
+// --diagnostics and --color: auto or one of two words; false after saying
+// what the option takes.
+bool take_when(const std::string& value, const char* option, const char* always,
+               const char* never, When& into) {
+  if (value == "auto") into = When::Auto;
+  else if (value == always) into = When::Always;
+  else if (value == never) into = When::Never;
+  else {
+    std::fprintf(stderr, "ipsecctl: --%s takes auto, %s or %s\n", option, always, never);
+    return false;
+  }
+  return true;
 }
 
 // One long option, its value already split off or taken from the next
@@ -117,19 +124,9 @@ bool apply_long_option(const std::string& name, bool has_value, const std::strin
     }
     o.kernel = value;
   } else if (name == "diagnostics") {
-    auto when = parse_when(value, "caret", "plain");
-    if (!when) {
-      std::fprintf(stderr, "ipsecctl: --diagnostics takes auto, caret or plain\n");
-      return false;
-    }
-    o.carets = *when;
+    return take_when(value, "diagnostics", "caret", "plain", o.carets);
   } else if (name == "color" || name == "colour") {
-    auto when = parse_when(value, "always", "never");
-    if (!when) {
-      std::fprintf(stderr, "ipsecctl: --color takes auto, always or never\n");
-      return false;
-    }
-    o.color = *when;
+    return take_when(value, "color", "always", "never", o.color);
   } else if (name == "wait" || name == "wait-daemon") {
     unsigned long seconds = 30;
     if (has_value) {

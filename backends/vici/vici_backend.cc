@@ -258,11 +258,11 @@ void ViciBackend::remove_stale(Load& load) {
 // as charon has them, unless they are bound to a `local` address and
 // charon holds no IKE SA for them at all: then this load starts them again
 // (a standby that has just taken over its failover address reloads to
-// start its tunnels at once). Nothing is
-// started from a `local` address this host does not have, and what runs
-// from one it no longer has (the shared address went to the other gateway
-// of a failover pair) is taken down: it cannot work, and left alone it
-// would look up to this host when the address comes back.
+// start its tunnels at once). Nothing is started from a `local` address
+// this host does not have, and what runs from one it no longer has (the
+// shared address went to the other gateway of a failover pair) is taken
+// down: it cannot work, and left alone it would look up to this host when
+// the address comes back.
 void ViciBackend::initiate(Load& load) {
   std::vector<ViciClient::Request> now;
   std::vector<std::pair<std::string, ViciClient::Request>> deferred;  // by peer

@@ -20,6 +20,7 @@
 #include "output/prometheus.h"
 #include "output/rule_printer.h"
 #include "output/show_text.h"
+#include "output/swanctl_conf.h"
 
 #ifndef IPSECCTL_VERSION
 #define IPSECCTL_VERSION "unknown"
@@ -76,7 +77,8 @@ class Run {
     print.show_keys = options_.show_keys;
     output::RulePrinter printer(stdout, resolver_, diagnostics_, print);
     // JSON wants stdout to itself: no -v text then.
-    const bool print_rules = options_.verbose > 0 && !options_.show && !options_.json;
+    const bool print_rules =
+        options_.verbose > 0 && !options_.show && options_.format == cli::Format::Text;
     engine::LoadRequest request;
     request.compile.path = *options_.file;
     request.compile.defines = options_.defines;
@@ -84,6 +86,7 @@ class Run {
     request.compile.printing_adds = print_rules && !options_.deleting;
     request.compile.report_unused_macros = options_.verbose > 1;
     request.compile.allow_static_aead = options_.allow_static_aead;
+    request.compile.ike_version = options_.ike_version;
     request.action = options_.deleting ? backends::Action::Delete : backends::Action::Add;
     request.mode = options_.no_action ? engine::LoadMode::Check
                    : options_.diff    ? engine::LoadMode::Diff
@@ -92,13 +95,20 @@ class Run {
     request.record_as = options_.record_as;
     engine::LoadResult result;
     session_.load(request, result);
+    const bool as_json = options_.format == cli::Format::Json;
     std::string text;
-    if (options_.json && options_.no_action) {
+    if (options_.format == cli::Format::Swanctl) {
+      if (!result.ok) return 1;
+      auto charon = session_.charon_configuration(result.compiled.plan);
+      if (!charon) return 1;
+      text = output::render_swanctl_conf(
+          *charon, "swanctl.conf(5): what `ipsecctl -f " + *options_.file + "` gives charon");
+    } else if (as_json && options_.no_action) {
       output::PlanJsonOptions json;
       json.show_keys = options_.show_keys;
       json.ok = result.ok;
       text = output::render_plan_json(result.compiled.plan, diagnostics_, json);
-    } else if (options_.json && !options_.no_action) {
+    } else if (as_json && !options_.no_action) {
       output::ChangesJsonOptions json;
       json.ok = result.ok;
       json.dry_run = options_.diff;
@@ -106,10 +116,22 @@ class Run {
       text = output::render_changes_json(result.changes, diagnostics_, json);
     } else if (request.list_changes && result.ok && !options_.no_action) {
       text = output::render_changes_text(result.changes, resolver_, options_.show_keys);
+    } else if (print_rules && options_.no_action && result.ok && !options_.deleting) {
+      // IKEv2 rules never reach isakmpd: -nv shows them as charon gets them.
+      if (!ikev2_rules(result.compiled.plan)) return 0;
+      auto charon = session_.charon_configuration(result.compiled.plan);
+      if (!charon) return 1;
+      std::erase_if(*charon, [](const auto& c) { return c.version != IkeVersion::V2; });
+      text = output::render_swanctl_conf(*charon, "IKEv2 rules, as strongSwan's charon gets them");
     }
     std::fwrite(text.data(), 1, text.size(), stdout);
     if (!result.ok) return 1;
     return options_.diff && result.changed() ? 2 : 0;
+  }
+
+  static bool ikev2_rules(const compiler::Plan& plan) {
+    return std::any_of(plan.ikes.begin(), plan.ikes.end(),
+                       [](const compiler::IkeEntry& r) { return r.version == IkeVersion::V2; });
   }
 
   bool show() {
@@ -125,11 +147,12 @@ class Run {
     // On Linux the IKE SAs live in the daemon: `-s all` lists them too,
     // and flows the daemon installed show its identities.
     std::optional<backends::IkeSnapshot> ike;
-    if (o.titles || o.flows || options_.prometheus) ike = session_.ike_snapshot();
+    const bool prometheus = options_.format == cli::Format::Prometheus;
+    if (o.titles || o.flows || prometheus) ike = session_.ike_snapshot();
     const backends::IkeSnapshot* daemon = ike ? &*ike : nullptr;
     const std::string text =
-        options_.prometheus ? output::render_show_prometheus(*kernel, daemon, session_.load_times())
-        : options_.json     ? output::render_show_json(*kernel, daemon, o)
+        prometheus ? output::render_show_prometheus(*kernel, daemon, session_.load_times())
+        : options_.format == cli::Format::Json ? output::render_show_json(*kernel, daemon, o)
                             : output::render_show_text(*kernel, daemon, o, resolver_);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return true;
@@ -140,7 +163,8 @@ class Run {
     const std::string wire = session_.kernel_name();
     return session_.watch([&](const backends::MonitorEvent& event) {
       const std::string text =
-          options_.json ? output::render_event_json(event, options_.verbose > 0)
+          options_.format == cli::Format::Json
+              ? output::render_event_json(event, options_.verbose > 0)
                         : output::render_event_text(event, options_.verbose, wire, resolver_);
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);

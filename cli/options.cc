@@ -21,7 +21,8 @@ void print_usage() {
                "                [--kernel %s] [--ike %s] [--vici path]\n"
                "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
                "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
-               "                [--format text|json|prometheus] [--json] [--help] [--version]\n",
+               "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"
+               "                [--json] [--help] [--version]\n",
                kernels.c_str(), daemons.c_str());
 }
 
@@ -50,8 +51,9 @@ void print_help() {
       "  -D m=value   define a macro the file cannot override\n"
       "  -i fifo      isakmpd's command fifo (default /var/run/isakmpd.fifo)\n"
       "  -j, --json   JSON output for -s, -m, -n, -f and --diff\n"
-      "  --format f   text, json (as -j) or, for -s, prometheus (node_exporter's\n"
-      "               textfile collector)\n"
+      "  --format f   text, json (as -j); for -s, prometheus (node_exporter's\n"
+      "               textfile collector); for -n -f, swanctl: the swanctl.conf(5) of\n"
+      "               what a load gives strongSwan's charon\n"
       "  --kernel name        the kernel interface:");
   for (const auto& k : backends::kernel_interfaces())
     std::printf("\n                         %s: %s", k.name.c_str(), k.help.c_str());
@@ -61,6 +63,10 @@ void print_help() {
     std::printf("\n                         %s: %s", d.name.c_str(), d.help.c_str());
   std::printf(
       "\n  --vici path          charon's VICI socket (default /var/run/charon.vici)\n"
+      "  --ike-version v      the IKE version of ike rules: 1 (isakmpd's IKEv1, the\n"
+      "                       default), 2 (IKEv2), or any (IKEv1 rules that charon\n"
+      "                       also speaks as IKEv2); a file sets it for the rules\n"
+      "                       after it with ipsecctl_ike_version = \"2\"\n"
       "  --wait[=seconds]     after -f, wait (default 30 s) for the active and dynamic\n"
       "                       tunnels to come up; name each one that did not, with the\n"
       "                       daemon's reasons, and exit 1 (nothing is unloaded)\n"
@@ -100,6 +106,28 @@ bool take_when(const std::string& value, const char* option, const char* always,
     std::fprintf(stderr, "ipsecctl: --%s takes auto, %s or %s\n", option, always, never);
     return false;
   }
+  return true;
+}
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::Text: return "text";
+    case Format::Json: return "json";
+    case Format::Prometheus: return "prometheus";
+    case Format::Swanctl: return "swanctl";
+  }
+  return "text";
+}
+
+// -j and --format set one value: asking for two different formats is an
+// error, not a silent choice.
+bool take_format(Format f, Options& o) {
+  if (o.format != Format::Text && o.format != f) {
+    std::fprintf(stderr, "ipsecctl: output format %s or %s: choose one\n", format_name(o.format),
+                 format_name(f));
+    return false;
+  }
+  o.format = f;
   return true;
 }
 
@@ -143,20 +171,23 @@ bool apply_long_option(const std::string& name, bool has_value, const std::strin
   } else if (name == "allow-static-aead") {
     o.allow_static_aead = true;
   } else if (name == "json") {
-    o.json = true;
+    return take_format(Format::Json, o);
+  } else if (name == "ike-version") {
+    auto version = ike_version_from_text(value);
+    if (!version) {
+      std::fprintf(stderr, "ipsecctl: --ike-version takes 1, 2 or any\n");
+      return false;
+    }
+    o.ike_version = *version;
   } else if (name == "diff") {
     o.diff = true;
   } else if (name == "as") {
     o.record_as = value;
   } else if (name == "format") {
-    if (value == "json") {
-      o.json = true;
-    } else if (value == "prometheus") {
-      o.prometheus = true;
-    } else if (value != "text") {
-      std::fprintf(stderr, "ipsecctl: --format takes text, json or prometheus\n");
-      return false;
-    }
+    for (Format f : {Format::Text, Format::Json, Format::Prometheus, Format::Swanctl})
+      if (value == format_name(f)) return f == Format::Text || take_format(f, o);
+    std::fprintf(stderr, "ipsecctl: --format takes text, json, prometheus or swanctl\n");
+    return false;
   } else if (name == "help") {
     o.help = true;
   } else if (name == "version") {
@@ -191,7 +222,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
     }
     const bool takes_value = name == "kernel" || name == "ike" || name == "vici" ||
                              name == "diagnostics" || name == "color" || name == "format" ||
-                             name == "as";
+                             name == "as" || name == "ike-version";
     if (takes_value && !has_value) {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "ipsecctl: option --%s needs a value\n", name.c_str());
@@ -240,7 +271,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       case 'f': o.file = optarg; break;
       case 'F': o.flush = true; break;
       case 'i': o.fifo = optarg; break;
-      case 'j': o.json = true; break;
+      case 'j':
+        if (!take_format(Format::Json, o)) return std::nullopt;
+        break;
       case 'k': o.show_keys = true; break;
       case 'm': o.monitor = true; break;
       case 'n': o.no_action = true; break;
@@ -275,8 +308,12 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::fprintf(stderr, "ipsecctl: --diff goes with -f file (and not with -n)\n");
     return std::nullopt;
   }
-  if (o.prometheus && (!o.show || o.json)) {
-    std::fprintf(stderr, "ipsecctl: --format prometheus goes with -s (and not with -j)\n");
+  if (o.format == Format::Prometheus && !o.show) {
+    std::fprintf(stderr, "ipsecctl: --format prometheus goes with -s\n");
+    return std::nullopt;
+  }
+  if (o.format == Format::Swanctl && (!o.file || !o.no_action || o.deleting)) {
+    std::fprintf(stderr, "ipsecctl: --format swanctl goes with -n -f file\n");
     return std::nullopt;
   }
   return o;

@@ -6,10 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "common/ipsec_types.h"
+
 namespace ipsecctl::cli {
 
 enum class ShowWhat { Flows, Sas, All };
 enum class When { Auto, Always, Never };
+// What stdout gets: OpenBSD's text, JSON (-j), Prometheus' text format
+// (with -s), or swanctl.conf(5) (with -n -f: what a load gives charon).
+enum class Format { Text, Json, Prometheus, Swanctl };
 
 struct Options {
   bool collapse = false;      // -c
@@ -24,13 +29,13 @@ struct Options {
   std::string fifo = "/var/run/isakmpd.fifo";  // -i
   std::optional<ShowWhat> show;      // -s
   // Long options:
-  bool json = false;                 // -j, --json, --format json
-  bool prometheus = false;           // --format prometheus (with -s)
+  Format format = Format::Text;      // -j, --json, --format
   bool diff = false;                 // --diff (with -f)
   std::string record_as;             // --as FILE (with -f)
   std::string kernel = "xfrm";       // --kernel NAME
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH
+  IkeVersion ike_version = IkeVersion::V1;     // --ike-version 1|2|any
   std::optional<unsigned> wait;      // --wait[=SECONDS]
   unsigned wait_daemon = 0;          // --wait-daemon[=SECONDS]
   bool allow_static_aead = false;    // --allow-static-aead

@@ -76,6 +76,12 @@ class Diagnostics {
   std::uint32_t intern_file(const std::string& name);
   const std::string& file_name(std::uint32_t file) const { return files_.at(file).name; }
   std::string describe(SourceLocation where) const;  // "file:line"
+  // The include statement that opened `file`; nullopt for the top file.
+  std::optional<SourceLocation> included_from(std::uint32_t file) const {
+    const auto& from = files_.at(file).included_from;
+    if (!from) return std::nullopt;
+    return SourceLocation{from->file, from->line};
+  }
 
   // --- where "here" is ---
   // The file and line OpenBSD would name for an error now: the scanner

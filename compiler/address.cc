@@ -273,7 +273,9 @@ std::optional<IpAddress> parse_ipv6(std::string_view text) {
   return a;
 }
 
-std::string format_address(const IpAddress& a) {
+namespace {
+
+std::string format(const IpAddress& a, bool dotted_tail) {
   char out[64];
   if (a.family == Family::Inet) {
     std::snprintf(out, sizeof out, "%u.%u.%u.%u", a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]);
@@ -317,7 +319,8 @@ std::string format_address(const IpAddress& a) {
       continue;
     }
     if (i != 0) s += ':';
-    if (i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+    if (dotted_tail && i == 6 && best_base == 0 &&
+        (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
       std::snprintf(out, sizeof out, "%u.%u.%u.%u", a.bytes[12], a.bytes[13], a.bytes[14],
                     a.bytes[15]);
       s += out;
@@ -329,6 +332,11 @@ std::string format_address(const IpAddress& a) {
   if (best_base != -1 && best_base + best_len == 8) s += ':';
   return s;
 }
+
+}  // namespace
+
+std::string format_address(const IpAddress& a) { return format(a, true); }
+std::string format_address_hex(const IpAddress& a) { return format(a, false); }
 
 std::string format_prefix(const IpAddress& a) {
   std::string s = format_address(a);

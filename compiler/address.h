@@ -37,6 +37,10 @@ std::optional<IpAddress> parse_ipv6(std::string_view text);
 
 // inet_ntop of the address alone.
 std::string format_address(const IpAddress& address);
+// The same, but an IPv6 address is all hex words, never with a dotted IPv4
+// tail ("::ffff:0:0", not "::ffff:0.0.0.0"): strongSwan reads any text
+// with a '.' as IPv4.
+std::string format_address_hex(const IpAddress& address);
 // inet_ntop plus "/len" when the prefix is not full length.
 std::string format_prefix(const IpAddress& address);
 // The mask as an address ("255.255.255.0", "ffff:ff00::").

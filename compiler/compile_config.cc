@@ -18,6 +18,19 @@ void compile_config(const CompileRequest& request, Resolver& resolver, Diagnosti
   for (const auto& d : request.defines) macros.define_from_command_line(d);
   RuleCompiler compiler(resolver, diagnostics, result.plan, request.listener);
   compiler.allow_static_aead(request.allow_static_aead);
+  macros.read_by_ipsecctl(std::string(kIkeVersionMacro));
+  compiler.ike_version(request.ike_version, false);
+  if (const std::string* forced = macros.use(std::string(kIkeVersionMacro))) {
+    auto version = ike_version_from_text(*forced);
+    if (!version) {
+      diagnostics.failure("-D " + std::string(kIkeVersionMacro) + "=" + *forced +
+                          ": not an IKE version (1, 2 or any)");
+      result.fatal = "bad " + std::string(kIkeVersionMacro);
+      result.errors = diagnostics.error_count();
+      return;
+    }
+    compiler.ike_version(*version, true);
+  }
   compiler.printing_sets_dynamic_srcid(request.printing_adds);
   parser::ParseOptions options;
   options.check_file_secrecy = request.check_file_secrecy;

@@ -24,6 +24,9 @@ struct CompileRequest {
   bool report_unused_macros = false;  // -vv
   bool check_file_secrecy = true;
   bool allow_static_aead = false;  // --allow-static-aead
+  // --ike-version: ike rules speak it until the file sets
+  // ipsecctl_ike_version (-D ipsecctl_ike_version=V fixes it for all).
+  IkeVersion ike_version = IkeVersion::V1;
 };
 
 struct CompileResult {

@@ -12,19 +12,47 @@ std::optional<int> lifetime_of(const std::optional<long long>& seconds) {
   return value;
 }
 
-// The checks of phase 1, in the order OpenBSD makes them.
+// Whether a daemon of this version has a name for the algorithm: isakmpd
+// (IKEv1, also what an `any` rule must be) or strongSwan's IKEv2.
+bool named(IkeVersion v, std::string_view isakmpd, std::string_view strongswan) {
+  return v == IkeVersion::V2 ? !strongswan.empty() : !isakmpd.empty();
+}
+
+// The checks of phase 1, in the order OpenBSD makes them. IKEv2 has its
+// own rules: an IKE SA may use AEAD ciphers (AES-GCM, ChaCha20-Poly1305;
+// `auth` then names only the PRF) but needs a group, and has no
+// aggressive mode.
 std::optional<std::string> resolve_phase1(const IkeEntry& r, IkePhase1Policy& p) {
+  const bool v2 = r.version == IkeVersion::V2;
   p.exchange = r.phase1.exchange;
   p.psk = r.psk;
   p.lifetime = lifetime_of(r.phase1.lifetime_seconds);
+  if (v2 && r.phase1.exchange == Phase1Exchange::Aggressive)
+    return std::string("aggressive mode is an IKEv1 exchange: IKEv2 has none (write main, or "
+                       "make this rule IKEv1)");
   const TransformSet* xfs = r.phase1.transforms.get();
   p.enc = xfs != nullptr && xfs->enc != nullptr ? xfs->enc : &enc_transform(EncAlg::Aes);
-  if (!p.enc->phase1) return "illegal transform " + std::string(p.enc->name);
+  // GMAC authenticates without encrypting: an IKE SA must be encrypted.
+  const bool gmac = p.enc->id == EncAlg::Aes128Gmac || p.enc->id == EncAlg::Aes192Gmac ||
+                    p.enc->id == EncAlg::Aes256Gmac;
+  const bool enc_ok =
+      v2 ? !p.enc->strongswan.empty() && p.enc->id != EncAlg::Null && !gmac : p.enc->phase1;
+  if (!enc_ok)
+    return v2 ? std::string(p.enc->name) + " cannot protect an IKEv2 SA (use aes, aes-ctr, "
+                                           "aes-gcm, chacha20-poly1305, 3des-cbc, blowfish "
+                                           "or cast128)"
+              : "illegal transform " + std::string(p.enc->name);
   p.hash = xfs != nullptr && xfs->auth != nullptr ? xfs->auth : &auth_transform(AuthAlg::HmacSha1);
-  if (p.hash->isakmpd_hash.empty()) return "illegal transform " + std::string(p.hash->name);
+  if (!named(r.version, p.hash->isakmpd_hash, p.hash->strongswan))
+    return v2 ? std::string(p.hash->name) + " has no IKEv2 integrity or PRF transform"
+              : "illegal transform " + std::string(p.hash->name);
   p.group = xfs != nullptr && xfs->group != nullptr ? xfs->group
                                                      : &group_transform(GroupId::Modp3072);
-  if (p.group->isakmpd_name.empty()) return "illegal group " + std::string(p.group->name);
+  if (!named(r.version, p.group->isakmpd_name, p.group->strongswan))
+    return v2 && p.group->id == GroupId::None
+               ? std::string("an IKEv2 SA needs a Diffie-Hellman group (group none is for quick "
+                             "mode: no PFS)")
+               : "illegal group " + std::string(p.group->name);
   return std::nullopt;
 }
 
@@ -41,7 +69,8 @@ std::optional<IkeRefusal> resolve_phase2(const IkeEntry& r, IkePhase2Policy& p) 
   const TransformSet* xfs = r.phase2.transforms.get();
   bool needs_auth = true;
   if (xfs != nullptr && xfs->enc != nullptr) {
-    if (r.satype != SaType::Esp || xfs->enc->isakmpd_name.empty())
+    if (r.satype != SaType::Esp ||
+        !named(r.version, xfs->enc->isakmpd_name, xfs->enc->strongswan))
       return refuse(xfs->enc->name, "illegal transform ");
     p.enc = xfs->enc;
     // Combined-mode ciphers authenticate by themselves; so does nothing
@@ -51,7 +80,8 @@ std::optional<IkeRefusal> resolve_phase2(const IkeEntry& r, IkePhase2Policy& p) 
     p.enc = &enc_transform(EncAlg::Aes);
   }
   if (xfs != nullptr && xfs->auth != nullptr) {
-    if (xfs->auth->isakmpd_auth.empty()) return refuse(xfs->auth->name, "illegal transform ");
+    if (!named(r.version, xfs->auth->isakmpd_auth, xfs->auth->strongswan))
+      return refuse(xfs->auth->name, "illegal transform ");
     p.auth = xfs->auth;
   } else if (needs_auth) {
     p.auth = &auth_transform(AuthAlg::HmacSha2_256);
@@ -59,7 +89,7 @@ std::optional<IkeRefusal> resolve_phase2(const IkeEntry& r, IkePhase2Policy& p) 
   if (xfs != nullptr && xfs->group != nullptr) {
     if (xfs->group->id == GroupId::None) {
       p.group = nullptr;
-    } else if (xfs->group->isakmpd_name.empty()) {
+    } else if (!named(r.version, xfs->group->isakmpd_name, xfs->group->strongswan)) {
       return refuse(xfs->group->name, "illegal group ");
     } else {
       p.group = xfs->group;

@@ -126,6 +126,7 @@ struct IkeEntry {
   std::string psk_text;
   std::optional<std::string> tag;
   std::optional<unsigned> sec_interface;
+  IkeVersion version = IkeVersion::V1;
   SourceLocation origin;
   std::uint32_t nr = 0;
 };

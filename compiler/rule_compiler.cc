@@ -445,7 +445,36 @@ void RuleCompiler::add(RuleKind kind, std::uint32_t index) {
 
 bool RuleCompiler::macro_defined(const std::string& name, const std::string& value) {
   if (listener_ != nullptr) listener_->macro_defined(name, value);
+  // ipsecctl_ike_version: the ike rules after it speak this version, in
+  // its file and in the files that file includes after it, until it is set
+  // again; it never leaks out of an included file, so that a file per peer
+  // says what its own peer speaks (unless -D fixed it for the whole run).
+  if (name == kIkeVersionMacro && !ike_version_forced_) {
+    auto version = ike_version_from_text(value);
+    if (!version) {
+      diag_.error(std::string(kIkeVersionMacro) + ": \"" + value +
+                      "\" is not an IKE version (1, 2 or any)",
+                  hinted([] {
+                    return "1: IKEv1 (isakmpd's, the default); 2: IKEv2; any: IKEv1 rules "
+                           "that charon also speaks as IKEv2";
+                  }));
+      return false;
+    }
+    const SourceLocation here = diag_.position();
+    ike_versions_[here.file].emplace_back(here.line, *version);
+  }
   return true;
+}
+
+IkeVersion RuleCompiler::ike_version_at(SourceLocation where) const {
+  for (;;) {
+    if (auto it = ike_versions_.find(where.file); it != ike_versions_.end())
+      for (auto s = it->second.rbegin(); s != it->second.rend(); ++s)
+        if (s->first <= where.line) return s->second;
+    auto parent = diag_.included_from(where.file);
+    if (!parent) return ike_version_;
+    where = *parent;
+  }
 }
 
 bool RuleCompiler::flow_rule(parser::FlowRule&& rule) {
@@ -578,6 +607,7 @@ bool RuleCompiler::ike_rule(parser::IkeRule&& rule) {
   base.tag = rule.tag;
   base.sec_interface = rule.sec_interface;
   base.origin = diag_.position();
+  base.version = ike_version_at(base.origin);
 
   parser::HostList src_hosts = rule.hosts.src;
   parser::HostList dst_hosts = rule.hosts.dst;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "compiler/plan.h"
@@ -76,6 +78,13 @@ class RuleCompiler final : public parser::Semantics {
   // then gives `ike dynamic` rules the host name as srcid, which the
   // default peer checks of later rules see.
   void printing_sets_dynamic_srcid(bool yes) { printing_sets_dynamic_srcid_ = yes; }
+  // The IKE version of ike rules where the files do not set
+  // ipsecctl_ike_version (--ike-version); `forced`: the files' settings
+  // are ignored (-D).
+  void ike_version(IkeVersion version, bool forced) {
+    ike_version_ = version;
+    ike_version_forced_ = forced;
+  }
 
   bool macro_defined(const std::string& name, const std::string& value) override;
   bool ike_rule(parser::IkeRule&& rule) override;
@@ -139,6 +148,16 @@ class RuleCompiler final : public parser::Semantics {
   std::optional<DefaultPeer> default_peer_;
   bool allow_static_aead_ = false;
   bool printing_sets_dynamic_srcid_ = false;
+  // The version of a rule at `where`: the last ipsecctl_ike_version set
+  // before it in its file, else the one in force where its file was
+  // included, else the run's.
+  IkeVersion ike_version_at(SourceLocation where) const;
+
+  IkeVersion ike_version_ = IkeVersion::V1;
+  bool ike_version_forced_ = false;
+  // Each file's ipsecctl_ike_version settings, by line, in order.
+  std::unordered_map<std::uint32_t, std::vector<std::pair<std::uint32_t, IkeVersion>>>
+      ike_versions_;
 };
 
 }  // namespace ipsecctl::compiler

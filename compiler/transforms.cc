@@ -51,9 +51,10 @@ constexpr std::array kEnc{
     EncTransform{"blowfish", EncAlg::Blowfish, 5, 56, false, false, "BLOWFISH", "128,96:192", true,
                  "blowfish128"},
     EncTransform{"cast128", EncAlg::Cast128, 5, 16, false, false, "CAST", "", true, "cast128"},
-    // OpenBSD's ike generator has no name for it: refused there.
+    // OpenBSD's ike generator has no name for it: refused there (and in
+    // IKEv1 rules); IKEv2 rules have it.
     EncTransform{"chacha20-poly1305", EncAlg::Chacha20Poly1305, 32 + 4, 32 + 4, true, true, "", "",
-                 false, ""},
+                 false, "chacha20poly1305"},
     EncTransform{"null", EncAlg::Null, 0, 0, false, false, "NULL", "", false, "null"},
 };
 

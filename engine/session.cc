@@ -1,6 +1,7 @@
 #include "engine/session.h"
 
 #include "backends/kernel/kernel_channel.h"
+#include "backends/vici/vici_backend.h"
 #include "engine/load_lock.h"
 #include "engine/load_run.h"
 #include "engine/ownership_store.h"
@@ -22,6 +23,11 @@ void Session::load(const LoadRequest& request, LoadResult& result) {
   }
   LoadRun run(*this, request, result);
   result.ok = run.go();
+}
+
+std::optional<std::vector<backends::vici::ViciConnection>> Session::charon_configuration(
+    const compiler::Plan& plan) {
+  return backends::ViciBackend::configuration(plan, diag_);
 }
 
 backends::KernelBackend* Session::kernel(bool report) {

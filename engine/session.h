@@ -28,6 +28,7 @@
 
 #include "backends/backend.h"
 #include "backends/registry.h"
+#include "backends/vici/vici_config.h"
 #include "common/diagnostics.h"
 #include "compiler/compile_config.h"
 #include "compiler/resolver.h"
@@ -86,6 +87,11 @@ class Session {
 
   // The result is filled in place: -v listeners may watch its plan grow.
   void load(const LoadRequest& request, LoadResult& result);
+
+  // What a load of `plan` gives strongSwan's charon, found without asking
+  // it (--format swanctl); nullopt after naming each rule it cannot take.
+  std::optional<std::vector<backends::vici::ViciConnection>> charon_configuration(
+      const compiler::Plan& plan);
 
   bool flush();
   std::optional<backends::KernelSnapshot> kernel_snapshot(bool policies, bool states);

@@ -283,6 +283,7 @@ std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diag
     const compiler::IkePolicy p = compiler::ike_policy(r);
     w.begin_object();
     w.field("rule", r.nr);
+    w.field("ike_version", ike_version_text(r.version));
     w.field("mode", r.mode == IkeMode::Active    ? "active"
                     : r.mode == IkeMode::Passive ? "passive"
                                                  : "dynamic");

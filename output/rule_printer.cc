@@ -30,6 +30,9 @@ void RulePrinter::rule_added(const Plan& plan, RuleRef rule) {
       break;
     case RuleKind::Ike: {
       const IkeEntry& ike = plan.ikes[rule.index];
+      // isakmpd never sees an IKEv2 rule: `-nv` shows those at the end,
+      // as charon gets them (cli/main.cc).
+      if (ike.version == IkeVersion::V2) return;
       nr = ike.nr;
       auto commands =
           options_.deleting ? isakmpd_delete_commands(ike) : isakmpd_add_commands(ike);

@@ -26,10 +26,17 @@ const std::string* MacroTable::use(const std::string& name) {
   return &it->second->value;
 }
 
+bool MacroTable::counts_as_used(const Macro& m) const {
+  if (m.used) return true;
+  for (const auto& name : read_by_ipsecctl_)
+    if (name == m.name) return true;
+  return false;
+}
+
 std::vector<std::string> MacroTable::unused() const {
   std::vector<std::string> names;
   for (const auto& m : order_)
-    if (!m.used) names.push_back(m.name);
+    if (!counts_as_used(m)) names.push_back(m.name);
   return names;
 }
 

@@ -25,6 +25,9 @@ class MacroTable {
   bool define_from_command_line(const std::string& assignment);
   // Looks a macro up and marks it used; null when it is not defined.
   const std::string* use(const std::string& name);
+  // A macro ipsecctl reads itself (ipsecctl_ike_version): defining it is
+  // using it, so -vv never calls it unused.
+  void read_by_ipsecctl(std::string name) { read_by_ipsecctl_.push_back(std::move(name)); }
   std::vector<std::string> unused() const;
   // The names defined, for "did you mean".
   std::vector<std::string> names() const;
@@ -36,7 +39,9 @@ class MacroTable {
     bool persistent = false;
     bool used = false;
   };
+  bool counts_as_used(const Macro& m) const;
   std::list<Macro> order_;
+  std::vector<std::string> read_by_ipsecctl_;
   std::unordered_map<std::string, std::list<Macro>::iterator> by_name_;
 };
 

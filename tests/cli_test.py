@@ -21,7 +21,8 @@ USAGE = ("usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s m
          "                [--kernel xfrm|pfkey] [--ike auto|vici|isakmpd] [--vici path]\n"
          "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
          "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
-         "                [--format text|json|prometheus] [--json] [--help] [--version]\n")
+         "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"
+         "                [--json] [--help] [--version]\n")
 SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"
 
 
@@ -150,6 +151,67 @@ def main():
         check("-j keeps stdout to the JSON document (no -v text)", out.startswith("{"), out[:200])
         rc, out, err, _ = run(b, ["-nF"])
         check("-nF does nothing", rc == 0 and err == "", err)
+
+        # IKE versions: the option, the file's macro, -D over both.
+        v1 = b"ike esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"a\"\n"
+        v2 = b"ike esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 main enc aes-256-gcm " \
+             b"auth hmac-sha2-384 group ecp384 psk \"b\"\n"
+        mixed = write(tmp, "mixed.conf", v1 + b"ipsecctl_ike_version = \"2\"\n" + v2)
+        rc, out, err, _ = run(b, ["-nv", "-f", mixed])
+        check("-nv: isakmpd's commands for the IKEv1 rule, swanctl.conf for the IKEv2 one",
+              rc == 0 and err == "" and "C set [peer-192.0.2.1]" in out and
+              "peer-192.0.2.2" not in out and "# IKEv2 rules, as strongSwan's charon gets them\n"
+              in out and "    peer-192_0_2_2 {\n        version = 2\n        proposals = "
+              "aes256gcm16-prfsha384-ecp384\n" in out and "peer-192_0_2_1 {" not in out,
+              out + err)
+        rc, out, err, _ = run(b, ["-n", "--format", "swanctl", "-f", mixed])
+        check("--format swanctl: both connections and their secrets, for swanctl",
+              rc == 0 and err == "" and "    peer-192_0_2_1 {\n        version = 1\n" in out and
+              "    peer-192_0_2_2 {\n        version = 2\n" in out and
+              "    ike-ipsecctl-peer-192_0_2_2 {\n        secret = \"b\"\n" in out, out + err)
+        rc, out, err, _ = run(b, ["-n", "-j", "--ike-version", "2", "-f", mixed])
+        doc = json.loads(out) if rc == 0 else {}
+        check("--ike-version 2 is the default the file's macro overrides (-n -j)",
+              [e["ike_version"] for e in doc.get("ike", [])] == ["2", "2"], out + err)
+        rc, out, err, _ = run(b, ["-n", "-j", "-D", "ipsecctl_ike_version=1", "-f", mixed])
+        doc = json.loads(out) if rc == 0 else {}
+        check("-D ipsecctl_ike_version fixes it for every rule, as -D fixes any macro",
+              [e["ike_version"] for e in doc.get("ike", [])] == ["1", "1"], out + err)
+        rc, out, err, _ = run(b, ["-n", "-D", "ipsecctl_ike_version=3", "-f", mixed])
+        check("-D with a bad version is an error",
+              rc == 1 and "ipsecctl: -D ipsecctl_ike_version=3: not an IKE version (1, 2 or any)"
+              in err, err)
+        rc, out, err, _ = run(b, ["-n", "--ike-version", "3", "-f", mixed])
+        check("--ike-version 3 is a usage error",
+              rc == 1 and err.startswith("ipsecctl: --ike-version takes 1, 2 or any\n"), err)
+        aggressive = write(tmp, "aggr.conf", b"ipsecctl_ike_version = \"2\"\n" + v1.replace(
+            b" psk", b" aggressive psk"))
+        rc, out, err, _ = run(b, ["-n", "--format", "swanctl", "-f", aggressive])
+        check("aggressive mode in an IKEv2 rule: refused at its line, with the reason",
+              rc == 1 and aggressive + ": 2: aggressive mode is an IKEv1 exchange: IKEv2 has none"
+              in err, err)
+        rc, out, err, _ = run(b, ["--format", "swanctl", "-f", mixed])
+        check("--format swanctl wants -n",
+              rc == 1 and err == "ipsecctl: --format swanctl goes with -n -f file\n", err)
+        rc, out, err, _ = run(b, ["-j", "--format", "prometheus", "-s", "all"])
+        check("two formats at once: choose one",
+              rc == 1 and err.startswith("ipsecctl: output format prometheus or json: choose "
+                                         "one\n"), err)
+        # A file per peer says what its own peer speaks: the setting holds in
+        # its file and in what that file includes after it, never outside.
+        write(tmp, "v2peer.conf", b"ipsecctl_ike_version = \"2\"\n" +
+              v1.replace(b"192.0.2.1 ", b"192.0.2.5 ").replace(b"10.0.2.0", b"10.0.5.0"))
+        write(tmp, "plainpeer.conf", v1.replace(b"192.0.2.1 ", b"192.0.2.6 ")
+              .replace(b"10.0.2.0", b"10.0.6.0"))
+        hub = write(tmp, "hub.conf", b"include \"v2peer.conf\"\n" + v1 +
+                    b"ipsecctl_ike_version = \"2\"\ninclude \"plainpeer.conf\"\n")
+        rc, out, err, _ = run(b, ["-n", "-j", "-f", hub], cwd=tmp)
+        doc = json.loads(out) if rc == 0 else {}
+        check("ipsecctl_ike_version in an included file stays in it; one before an include "
+              "holds in it", [(e["peer"], e["ike_version"]) for e in doc.get("ike", [])] ==
+              [("192.0.2.5", "2"), ("192.0.2.1", "1"), ("192.0.2.6", "2")], out + err)
+        rc, out, err, _ = run(b, ["-nvv", "-f", mixed])
+        check("-vv does not call ipsecctl_ike_version unused", "not used" not in err, err)
 
     return summary()
 

@@ -83,9 +83,10 @@ def run_case(ipsecctl, stem, update):
             cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, timeout=30)
         got = proc.stdout.decode(errors="replace").replace(work, "@DIR@")
-    # Only where `ike dynamic` puts the host name: id-NAME and Name=NAME.
+    # Only where `ike dynamic` puts the host name: id-NAME and Name=NAME
+    # (isakmpd), `id = NAME` (swanctl.conf).
     host = re.escape(socket.gethostname())
-    got = re.sub(r"(id-|Name=)" + host + r"(?=[\] ])", r"\1@HOSTNAME@", got)
+    got = re.sub(r"(id-|Name=|\bid = )" + host + r"(?=[\] \n])", r"\1@HOSTNAME@", got)
     if update:
         with open(expected_path, "w") as f:
             f.write(got)

@@ -47,6 +47,13 @@ bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const 
   std::set<std::string> names;
   OwnedEntries now;
   for (const compiler::IkeEntry& rule : plan.ikes) {
+    if (rule.version == IkeVersion::V2) {
+      diag_.error_at(rule.origin, "isakmpd speaks only IKEv1, and this rule is IKEv2",
+                     "load IKEv2 rules into strongSwan's charon (--ike vici), or make the rule "
+                     "IKEv1 (ipsecctl_ike_version = \"1\", the default)");
+      refused = true;
+      continue;
+    }
     auto commands = action == Action::Add ? compiler::isakmpd_add_commands(rule)
                                           : compiler::isakmpd_delete_commands(rule);
     if (commands.error) {

@@ -21,13 +21,13 @@ using vici::value_of;
 
 namespace {
 
-// "ipsecctl-peer-X" of "ipsecctl-peer-X#2".
-std::string base_of(const std::string& id) { return id.substr(0, id.find('#')); }
+// "ike-ipsecctl-peer-X" of "ike-ipsecctl-peer-X~2".
+std::string base_of(const std::string& id) { return id.substr(0, id.find('~')); }
 
-// "name#N" -> N (1 without a suffix; 0: not of this base).
+// "name~N" -> N (1 without a suffix; 0: not of this base).
 unsigned generation_of(const std::string& id, const std::string& base) {
   if (id == base) return 1;
-  if (id.size() > base.size() + 1 && id.compare(0, base.size(), base) == 0 && id[base.size()] == '#')
+  if (id.size() > base.size() + 1 && id.compare(0, base.size(), base) == 0 && id[base.size()] == '~')
     return static_cast<unsigned>(std::strtoul(id.c_str() + base.size() + 1, nullptr, 10));
   return 0;
 }
@@ -47,6 +47,27 @@ std::map<std::string, std::vector<std::uint8_t>> children_of(const ViciSection& 
   if (children == nullptr) return out;
   for (const ViciItem& child : children->section) out[child.name] = vici::encode(child.section);
   return out;
+}
+
+// What to say when charon refuses an IKEv1 connection: strongSwan 6.1 and
+// later are built without IKEv1 unless asked, and charon's own words do
+// not always say so. Its version tells whether that may be the cause ("":
+// it cannot be, say nothing more).
+std::string without_ikev1(ViciClient& client) {
+  std::string version;
+  try {
+    version = value_of(client.call("version", {}), "version");
+  } catch (const ViciError&) {
+  }
+  const int major = std::atoi(version.c_str());
+  const auto dot = version.find('.');
+  const int minor = dot == std::string::npos ? 0 : std::atoi(version.c_str() + dot + 1);
+  if (major < 6 || (major == 6 && minor < 1)) return {};
+  return "this is strongSwan " + version +
+         ": from 6.1 on charon is built without IKEv1 unless configured with --enable-ikev1, and "
+         "the file's rules are IKEv1 (OpenBSD's); load them as IKEv2: --ike-version 2 "
+         "(IPSECCTL_OPTIONS in /etc/default/ipsecctl for the unit), or ipsecctl_ike_version = "
+         "\"2\" before them in the file";
 }
 
 }  // namespace
@@ -90,6 +111,11 @@ bool ViciBackend::present(const std::string& socket_path) {
   return ViciClient::reachable(socket_path);
 }
 
+std::optional<std::vector<ViciConnection>> ViciBackend::configuration(const compiler::Plan& plan,
+                                                                      Diagnostics& diagnostics) {
+  return vici::translate(plan, diagnostics, source_address_for);
+}
+
 bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
                         const LoadSettings& settings, BackendChanges& changes) {
   started_.clear();
@@ -100,7 +126,7 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
                             (!scope.previous->of(OwnedKind::ViciConnection).empty() ||
                              !scope.previous->of(OwnedKind::ViciSecret).empty());
   if (plan.ikes.empty() && !has_previous) return true;
-  auto connections = vici::translate(plan, diag_, source_address_for);
+  auto connections = configuration(plan, diag_);
   if (!connections) {
     diag_.failure("strongSwan cannot express these rules; nothing was sent to charon");
     return false;
@@ -173,7 +199,7 @@ void ViciBackend::diff(Load& load) {
         newest = std::max(newest, generation_of(id, c.secret->base_id));
       if (reuse.empty())
         p.secret_id = newest == 0 ? c.secret->base_id
-                                  : c.secret->base_id + "#" + std::to_string(newest + 1);
+                                  : c.secret->base_id + "~" + std::to_string(newest + 1);
       load.keep_secrets.insert(reuse.empty() ? p.secret_id : reuse);
     }
     load.pending.push_back(std::move(p));
@@ -213,14 +239,21 @@ bool ViciBackend::load_with_rollback(Load& load) {
   }
   const auto answers = load.client.call_batch(requests);
   bool refused = false;
+  bool ikev1_noted = false;
   for (std::size_t i = 0; i < answers.size(); ++i) {
     if (vici::succeeded(answers[i])) continue;
     refused = true;
     const ViciConnection& c = *request_of[i]->connection;
-    diag_.error_at(c.origin, (requests[i].command == "load-shared"
-                                  ? "charon refused the secret for " + c.name
-                                  : "charon refused the connection " + c.name) +
-                                 ": " + value_of(answers[i], "errmsg"));
+    const bool conn = requests[i].command == "load-conn";
+    diag_.error_at(c.origin,
+                   (conn ? "charon refused the connection " : "charon refused the secret for ") +
+                       c.name + ": " + value_of(answers[i], "errmsg"));
+    // The cause is not a hint for a terminal only: a charon without IKEv1
+    // refuses every rule of an OpenBSD file, and this says what to do.
+    if (conn && c.version != IkeVersion::V2 && !ikev1_noted) {
+      ikev1_noted = true;
+      if (std::string cause = without_ikev1(load.client); !cause.empty()) diag_.note(cause);
+    }
   }
   if (!refused) return true;
   std::vector<ViciClient::Request> undo;
@@ -270,6 +303,11 @@ void ViciBackend::initiate(Load& load) {
   for (const auto& p : load.pending) {
     const ViciConnection& c = *p.connection;
     const bool local_here = !c.local || interface_with_address(*c.local).has_value();
+    // Nothing is started toward a peer this host has no route to: it
+    // could not be reached, and charon 5.9 dies starting an aggressive
+    // mode exchange from no address at all (its trap starts the tunnel
+    // once traffic finds a route).
+    const bool routable = c.local || !c.remote || source_address_for(*c.remote).has_value();
     // By name, without asking first: charon's listing skips an IKE SA
     // that is busy at that moment (a rekey retransmitted from the address
     // that just left, say), and a terminate with nothing to match is
@@ -302,7 +340,7 @@ void ViciBackend::initiate(Load& load) {
     for (const auto& child : c.children) {
       if (!child.start) continue;
       started_.push_back({c.name, child.name, c.peer, child.origin});
-      if (!local_here || (!p.send_conn && !down)) continue;
+      if (!local_here || !routable || (!p.send_conn && !down)) continue;
       auto old = before.find(child.name);
       if (had && old != before.end() && old->second == after[child.name]) continue;
       ViciClient::Request start{"initiate", {value("child", child.name), value("ike", c.name),

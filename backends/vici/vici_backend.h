@@ -24,6 +24,7 @@
 
 #include "backends/backend.h"
 #include "backends/vici/vici_client.h"
+#include "backends/vici/vici_config.h"
 #include "common/diagnostics.h"
 
 namespace ipsecctl::backends {
@@ -42,6 +43,11 @@ class ViciBackend final : public IkeBackend {
   void listen_before_apply() override;
 
   static bool present(const std::string& socket_path);
+  // What apply() gives charon for `plan`, as load-conn and load-shared
+  // messages (--format swanctl renders them); nullopt after naming each
+  // rule charon cannot take.
+  static std::optional<std::vector<vici::ViciConnection>> configuration(
+      const compiler::Plan& plan, Diagnostics& diagnostics);
 
  private:
   struct Load;  // one apply(): what charon holds, what the record says, what goes

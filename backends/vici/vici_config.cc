@@ -27,13 +27,62 @@ std::string identity_text(const std::string& id) {
 }
 
 std::string traffic_selector(const compiler::Endpoint& e, std::uint8_t proto, std::uint16_t port) {
-  std::string ts = compiler::format_address(compiler::network_of(e.address)) + "/" +
+  std::string ts = compiler::format_address_hex(compiler::network_of(e.address)) + "/" +
                    std::to_string(e.address.prefixlen);
   if (proto != 0 || port != 0)
     ts += "[" + (proto != 0 ? std::to_string(proto) : std::string("%any")) +
           (port != 0 ? "/" + std::to_string(port) : std::string()) + "]";
   return ts;
 }
+
+// A child's traffic selectors on one side. A sec(4) interface carries
+// everything, and an IKEv2 child can say so for both families at once
+// (IPv4 over an IPv6 tunnel, as route-based VPNs do); an IKEv1 quick mode
+// carries one pair, 0.0.0.0/0 as OpenBSD writes it.
+std::vector<std::string> selectors(const IkeEntry& r, const compiler::Endpoint& e,
+                                   std::uint16_t port) {
+  if (r.sec_interface && r.version == IkeVersion::V2) return {"0.0.0.0/0", "::/0"};
+  return {traffic_selector(e, r.proto, port)};
+}
+
+// An address as isakmpd names it, written so that swanctl.conf can carry
+// it: a section name there may not hold '.', ':' or '='.
+std::string name_part(const std::string& address_name) {
+  std::string out = address_name;
+  for (char& c : out)
+    if (c == '.' || c == ':') c = '_';
+  return out;
+}
+
+std::string endpoint_part(const compiler::Endpoint& e, std::uint8_t proto, std::uint16_t port) {
+  std::string out = name_part(e.name);
+  if (proto != 0 || port != 0)
+    out += "[" + (proto != 0 ? std::to_string(proto) : std::string("any")) +
+           (port != 0 ? "/" + std::to_string(port) : std::string()) + "]";
+  return out;
+}
+
+}  // namespace
+
+CharonNames charon_names(const IkeEntry& r) {
+  CharonNames n;
+  if (r.peer) {
+    n.connection = "peer-" + name_part(r.peer->name);
+    if (r.local) n.connection += "-local-" + name_part(r.local->name);
+  } else {
+    n.connection = "peer-default";
+  }
+  if (r.sec_interface) {
+    const std::string sec = "sec" + std::to_string(*r.sec_interface);
+    n.child = "from-" + sec + "-to-" + sec;
+  } else {
+    n.child = "from-" + endpoint_part(r.src, r.proto, r.sport) + "-to-" +
+              endpoint_part(r.dst, r.proto, r.dport);
+  }
+  return n;
+}
+
+namespace {
 
 // Lower address first; only meaningful within one family.
 bool address_less(const compiler::IpAddress& a, const compiler::IpAddress& b) {
@@ -42,6 +91,7 @@ bool address_less(const compiler::IpAddress& a, const compiler::IpAddress& b) {
 
 struct Group {
   ViciConnection connection;
+  IkeVersion version = IkeVersion::V1;  // of its first rule: all must agree
   ViciSection ike;  // connection settings, children added last
   ViciSection children;
   bool initiates = false;  // some child is active or dynamic
@@ -74,10 +124,22 @@ std::optional<std::string> refusal(const IkeEntry& r, const compiler::IkePolicy&
   return std::nullopt;
 }
 
-// The IKE (phase 1) proposal: enc-integ-group.
+// The IKE (phase 1) proposal: enc-integ-group, where strongSwan takes the
+// PRF from the integrity algorithm; an AEAD cipher (IKEv2 only) has no
+// integrity algorithm, so `auth` names the PRF: enc-prfX-group.
 std::string ike_proposal(const compiler::IkePhase1Policy& p1) {
-  return std::string(p1.enc->strongswan) + "-" + std::string(p1.hash->strongswan) + "-" +
+  const std::string hash(p1.hash->strongswan);
+  return std::string(p1.enc->strongswan) + "-" + (p1.enc->noauth ? "prf" + hash : hash) + "-" +
          std::string(p1.group->strongswan);
+}
+
+std::string version_value(IkeVersion v) {
+  switch (v) {
+    case IkeVersion::V1: return "1";
+    case IkeVersion::V2: return "2";
+    case IkeVersion::Any: return "0";  // charon: IKEv2 to start, either to answer
+  }
+  return "1";
 }
 
 // The child (phase 2) proposal; no group: no PFS.
@@ -98,16 +160,32 @@ std::string child_proposal(const compiler::IkePhase2Policy& p2) {
 ViciSection ike_settings(const IkeEntry& r, const compiler::IkePolicy& policy,
                          const std::string& peer) {
   const long long life1 = policy.phase1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
-  ViciSection ike{
-      value("version", "1"),
-      value("aggressive", r.phase1.exchange == parser::Phase1Exchange::Aggressive ? "yes" : "no"),
-      list("proposals", {ike_proposal(policy.phase1)}),
-      // IKEv1 puts reauth_time + over_time on the wire: exactly the rule's.
-      value("reauth_time", seconds(life1 - life1 / 10)),
-      value("over_time", seconds(life1 / 10)),
-      value("rekey_time", "0s"),
-      value("rand_time", "0s")};  // no jitter: the lifetime is the rule's
-  if (r.local) ike.push_back(list("local_addrs", {compiler::format_address(r.local->address)}));
+  ViciSection ike{value("version", version_value(r.version))};
+  if (r.version == IkeVersion::V2) {
+    // IKEv2 negotiates no lifetime: each side rekeys its IKE SA in place
+    // before its own limit. The rule's lifetime is the hard limit; the
+    // rekey comes at 85-90% of it (a little jitter, so that two gateways
+    // with the same file do not both start it at the same moment), and
+    // nothing else changes hands: no mobility (MOBIKE) either, since the
+    // rule names its addresses.
+    ike.push_back(list("proposals", {ike_proposal(policy.phase1)}));
+    ike.push_back(value("rekey_time", seconds(life1 - life1 / 10)));
+    ike.push_back(value("over_time", seconds(life1 / 10)));
+    ike.push_back(value("rand_time", seconds(life1 / 20)));
+    ike.push_back(value("reauth_time", "0s"));
+    ike.push_back(value("mobike", "no"));
+  } else {
+    ike.push_back(value("aggressive",
+                        r.phase1.exchange == parser::Phase1Exchange::Aggressive ? "yes" : "no"));
+    ike.push_back(list("proposals", {ike_proposal(policy.phase1)}));
+    // IKEv1 puts reauth_time + over_time on the wire: exactly the rule's.
+    ike.push_back(value("reauth_time", seconds(life1 - life1 / 10)));
+    ike.push_back(value("over_time", seconds(life1 / 10)));
+    ike.push_back(value("rekey_time", "0s"));
+    ike.push_back(value("rand_time", "0s"));  // no jitter: the lifetime is the rule's
+    if (r.version == IkeVersion::Any) ike.push_back(value("mobike", "no"));
+  }
+  if (r.local) ike.push_back(list("local_addrs", {compiler::format_address_hex(r.local->address)}));
   ike.push_back(list("remote_addrs", {peer}));
   const std::string auth = r.psk ? "psk" : "pubkey";
   ViciSection local{value("auth", auth)};
@@ -127,8 +205,8 @@ ViciSection child_settings(const IkeEntry& r, const compiler::IkePolicy& policy)
   const bool starts = r.mode != IkeMode::Passive;
   ViciSection child{
       value("mode", r.tmode == parser::TunnelMode::Tunnel ? "tunnel" : "transport"),
-      list("local_ts", {traffic_selector(r.src, r.proto, r.sport)}),
-      list("remote_ts", {traffic_selector(r.dst, r.proto, r.dport)}),
+      list("local_ts", selectors(r, r.src, r.sport)),
+      list("remote_ts", selectors(r, r.dst, r.dport)),
       list(r.satype == SaType::Ah ? "ah_proposals" : "esp_proposals",
            {child_proposal(policy.phase2)}),
       value("life_time", seconds(life2)),
@@ -151,10 +229,10 @@ ViciSection child_settings(const IkeEntry& r, const compiler::IkePolicy& policy)
 // and the identity it must show. No owner at all makes a default secret.
 ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
   std::vector<std::string> owners;
-  if (r.peer) add_owner(owners, compiler::format_address(r.peer->address));
+  if (r.peer) add_owner(owners, compiler::format_address_hex(r.peer->address));
   if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
   ViciSecret secret;
-  secret.base_id = "ipsecctl-" + connection;
+  secret.base_id = "ike-ipsecctl-" + connection;
   secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
   const std::vector<std::uint8_t> bytes = encode(secret.body);
   secret.digest = digest_bytes(bytes.data(), bytes.size());
@@ -162,10 +240,12 @@ ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
 }
 
 // Adds a rule to the group (connection) of its phase 1.
-void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy, bool fresh) {
+void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy,
+              const CharonNames& names, bool fresh) {
   ViciConnection& c = g.connection;
   if (fresh) {
-    c.name = policy.names.phase1;
+    c.name = names.connection;
+    c.version = r.version;
     c.origin = r.origin;
   }
   const bool starts = r.mode != IkeMode::Passive;
@@ -173,13 +253,30 @@ void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy, bo
   g.dpd = g.dpd || r.mode == IkeMode::Dynamic;
   if (r.peer) g.peer = r.peer->address;
   if (r.local) g.local = r.local->address;
-  c.peer = r.peer ? compiler::format_address(r.peer->address) : std::string("%any");
+  c.peer = r.peer ? compiler::format_address_hex(r.peer->address) : std::string("%any");
   c.local = g.local;
+  c.remote = g.peer;
   g.ike = ike_settings(r, policy, c.peer);
-  g.local_ts.push_back(traffic_selector(r.src, r.proto, r.sport));
-  g.remote_ts.push_back(traffic_selector(r.dst, r.proto, r.dport));
-  g.children.push_back(section(policy.names.phase2, child_settings(r, policy)));
-  c.children.push_back(ViciChild{policy.names.phase2, starts, r.sec_interface, r.origin});
+  // Rules with the same phase 2 (the same networks twice, say, once as a
+  // tunnel and once in transport) are one section to isakmpd, whose later
+  // forced settings win; so they are one child here, the later rule's.
+  // charon would keep two children of one name, and swanctl.conf one.
+  ViciChild child{names.child, starts, r.sec_interface, r.origin};
+  ViciItem settings = section(names.child, child_settings(r, policy));
+  auto same = std::find_if(c.children.begin(), c.children.end(),
+                           [&](const ViciChild& k) { return k.name == names.child; });
+  if (same == c.children.end()) {
+    g.local_ts.push_back(traffic_selector(r.src, r.proto, r.sport));
+    g.remote_ts.push_back(traffic_selector(r.dst, r.proto, r.dport));
+    g.children.push_back(std::move(settings));
+    c.children.push_back(std::move(child));
+  } else {
+    const auto k = static_cast<std::size_t>(same - c.children.begin());
+    g.local_ts[k] = traffic_selector(r.src, r.proto, r.sport);
+    g.remote_ts[k] = traffic_selector(r.dst, r.proto, r.dport);
+    g.children[k] = std::move(settings);
+    *same = std::move(child);
+  }
   if (r.psk) c.secret = secret_of(r, c.name);
 }
 
@@ -241,9 +338,25 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
     if (r.tag)
       diag.warning_at(r.origin, "tag " + *r.tag + " is ignored: Linux has no PF tags",
                       "filter tunnel traffic with nftables (meta ipsec, ipsec in/out reqid)");
-    auto [it, fresh] = by_name.emplace(policy.names.phase1, groups.size());
-    if (fresh) groups.emplace_back();
-    add_rule(groups[it->second], r, policy, fresh);
+    const CharonNames names = charon_names(r);
+    auto [it, fresh] = by_name.emplace(names.connection, groups.size());
+    if (fresh) {
+      groups.emplace_back();
+      groups.back().version = r.version;
+    } else if (groups[it->second].version != r.version) {
+      // One connection (one IKE SA) speaks one version.
+      const Group& g = groups[it->second];
+      diag.error_at(r.origin,
+                    "this rule speaks IKE version " + std::string(ike_version_text(r.version)) +
+                        " but " + g.connection.name + " was set to version " +
+                        std::string(ike_version_text(g.version)) + " by " +
+                        diag.describe(g.connection.origin) +
+                        ": the rules of one peer share one IKE SA, and one version",
+                    "set ipsecctl_ike_version once before all the rules of this peer");
+      refused = true;
+      continue;
+    }
+    add_rule(groups[it->second], r, policy, names, fresh);
     if (r.psk) (r.peer || r.dstid ? bound_secret : unbound_secret) = &r;
   }
   if (unbound_secret != nullptr && bound_secret != nullptr)

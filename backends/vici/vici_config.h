@@ -1,10 +1,10 @@
 // ike rules in strongSwan's model (what VICI's load-conn and load-shared
 // take). What a rule means (algorithms, defaults, lifetimes, names,
-// identities) is compiler/ike_policy's decision; this file only writes it
-// in charon's words. Rules with the same phase 1 (peer and local address,
-// as isakmpd names it) become one IKEv1 connection with one child per
-// rule, so a brace list of networks gives one IKE SA with several child
-// SAs.
+// identities, IKE version) is compiler/ike_policy's decision; this file
+// only writes it in charon's words. Rules with the same phase 1 (peer and
+// local address, as isakmpd names it) become one connection with one
+// child per rule, so a brace list of networks gives one IKE SA with
+// several child SAs.
 //
 // Keyword by keyword (also in the README):
 //   active          charon starts the tunnel on load (ipsecctl asks once)
@@ -17,18 +17,22 @@
 //   esp | ah, tunnel|transport  esp_proposals | ah_proposals, child mode
 //   from/to (proto, ports)      child local_ts / remote_ts (net[proto/port])
 //   local, peer                 local_addrs, remote_addrs (none: %any)
-//   main | aggressive           version 1, aggressive = no | yes
-//   main auth/enc/group         IKE proposal enc-integ-group
+//   rule's IKE version          version 1 | 2 | 0 (any)
+//   main | aggressive           aggressive = no | yes (IKEv1 only)
+//   main auth/enc/group         IKE proposal enc-integ-group (an IKEv2
+//                               AEAD cipher: enc-prfX-group)
 //   quick auth/enc/group        child proposal (group none: no PFS)
-//   lifetime (main, quick)      hard lifetimes on the wire: IKE reauth 90%
-//                               plus over_time 10%; child life_time, rekey
-//                               at 90%
+//   lifetime (main, quick)      IKEv1: hard lifetimes on the wire, IKE
+//                               reauth 90% plus over_time 10%; IKEv2: the
+//                               IKE SA rekeyed in place at 85-90%, hard at
+//                               100%; child life_time, rekey at 90%
 //   srcid / dstid               local / remote IKE identity
 //   psk "secret"                a shared IKE secret owned by the peer's
 //                               address and dstid (never by the local
 //                               identity, which every secret would share:
 //                               charon would pick the first)
-//   interface secN              if_id_in/out N (XFRM interface)
+//   interface secN              if_id_in/out N (XFRM interface); IKEv2:
+//                               0.0.0.0/0 and ::/0 as selectors
 //   tag NAME                    ignored with a warning (no PF on Linux)
 // Refused with a message naming the rule: NAT hosts, sec0 (if_id 0 means
 // none), an active rule without a peer, hmac-ripemd160 (strongSwan has no
@@ -65,29 +69,45 @@
 
 namespace ipsecctl::backends::vici {
 
+// What charon calls a rule's parts: isakmpd's names (the connection is
+// the phase 1, "peer-192.0.2.1", a child the phase 2,
+// "from-10.1.0.0/24-to-10.2.0.0/24"), spelt so that swanctl.conf can
+// hold them (no '.', ':' or '=' in its section names): "peer-192_0_2_1",
+// "from-10_1_0_0/24-to-10_2_0_0/24", a protocol and port as
+// "from-10_1_0_1[17/53]-...". So the swanctl.conf ipsecctl writes
+// (--format swanctl) gives charon the very names a load gives it.
+struct CharonNames {
+  std::string connection;
+  std::string child;
+};
+CharonNames charon_names(const compiler::IkeEntry& rule);
+
 struct ViciSecret {
-  // "ipsecctl-<connection>"; the backend adds a generation ("#2") so that
-  // a changed secret is loaded beside the old one and the old one goes
-  // only once the whole load succeeded.
+  // "ike-ipsecctl-<connection>" (swanctl's name for an IKE secret); the
+  // backend adds a generation ("~2") so that a changed secret is loaded
+  // beside the old one and the old one goes only once the whole load
+  // succeeded.
   std::string base_id;
   ViciSection body;  // type, data, owners (load-shared without the id)
   std::uint64_t digest = 0;
 };
 
 struct ViciChild {
-  std::string name;  // isakmpd's phase 2 name
+  std::string name;  // CharonNames::child
   bool start = false;  // active or dynamic: initiated once after loading
   std::optional<unsigned> if_id;
   SourceLocation origin;
 };
 
 struct ViciConnection {
-  std::string name;       // isakmpd's phase 1 name, e.g. peer-192.0.2.1
+  std::string name;       // CharonNames::connection, e.g. peer-192_0_2_1
+  IkeVersion version = IkeVersion::V1;
   ViciSection load_conn;  // { name { ... } }
   std::uint64_t digest = 0;  // of the encoded load_conn message
   std::optional<ViciSecret> secret;
   std::vector<ViciChild> children;  // in rule order
   std::string peer;                 // remote address, "%any" when none
+  std::optional<compiler::IpAddress> remote;  // the same, when there is one
   // The local address the rules name (`local`), if any: a standby of a
   // failover pair loads rules for an address it does not hold yet, and
   // starts them only once it does.

@@ -169,7 +169,7 @@ def mesh(lab, tmp):
     check("... and its kernel saw the load (the bypass flows)", "dir out" in seen, seen[-500:])
     check("... each charon has a connection to each other gateway",
           all(sorted(c for c in lab.conns(i) if c.startswith("peer-")) ==
-              sorted("peer-" + ikelab.wan(j) for j in gws if j != i) for i in gws),
+              sorted(ikelab.conn(ikelab.wan(j)) for j in gws if j != i) for i in gws),
           [lab.conns(i) for i in gws])
     # Host-to-host tunnels between the gateways' own addresses need kernel
     # ESP (userspace ESP cannot install their policies); the qemu tier's
@@ -203,11 +203,11 @@ def mesh(lab, tmp):
     prepared = diff.get("prepared", "") if isinstance(diff, dict) else \
         "".join(d.get("prepared", "") for d in diff)
     check("... diff mode shows the secret by name, never its value",
-          "~ charon (VICI) secret ipsecctl-peer-" + ikelab.wan(1) in prepared
+          "~ charon (VICI) secret ike-ipsecctl-" + ikelab.conn(ikelab.wan(1)) in prepared
           and "a new key" not in prepared, prepared)
     check("... and changed nothing (charon's secrets are the same ids)",
           all(ike_sa_ids(lab, i) == ids[i] for i in gws) and
-          all("#2" not in " ".join(lab.vici(i, "get-shared").get("keys", [])) for i in gws),
+          all("~2" not in " ".join(lab.vici(i, "get-shared").get("keys", [])) for i in gws),
           [lab.vici(i, "get-shared") for i in gws])
     mon = Monitor(lab, gws)
     rc, res, err = playbook(tmp, edited)
@@ -259,12 +259,12 @@ def metrics(lab):
     if not families:
         return
     up = dict((l["connection"], v) for l, v in samples("ipsecctl_connection_up"))
-    check("... each branch's connection is up", up.get("peer-" + ikelab.wan(1)) == 1
-          and up.get("peer-" + ikelab.wan(2)) == 1, up)
+    check("... each branch's connection is up", up.get(ikelab.conn(ikelab.wan(1))) == 1
+          and up.get(ikelab.conn(ikelab.wan(2))) == 1, up)
     established = [v for l, v in samples("ipsecctl_ike_sas") if l["state"] == "ESTABLISHED"]
     check("... IKE SAs by state", established and established[0] >= 2, samples("ipsecctl_ike_sas"))
     moved = [v for l, v in samples("ipsecctl_child_sa_bytes") if l["connection"] ==
-             "peer-" + ikelab.wan(1)]
+             ikelab.conn(ikelab.wan(1))]
     check("... child SA bytes count the ping", moved and max(moved) > 0, samples("ipsecctl_child_sa_bytes"))
     flows = dict((l["direction"], v) for l, v in samples("ipsecctl_flows"))
     check("... flows per direction (the hub's bypass flow)",
@@ -289,12 +289,12 @@ def hub(lab, tmp):
     prepared = prepared.get("prepared", "") if isinstance(prepared, dict) else str(prepared)
     check("a branch leaves the inventory: check mode says the hub would remove its connection",
           rc == 0 and changed(res) == {"gw0": True, "gw1": False} and
-          "- charon (VICI) connection peer-" + ikelab.wan(2) in prepared, (changed(res), prepared))
+          "- charon (VICI) connection " + ikelab.conn(ikelab.wan(2)) in prepared, (changed(res), prepared))
     rc, res, err = playbook(tmp, inv)
     check("... applied: gone from the hub, the other branch's IKE SA untouched",
-          rc == 0 and "peer-" + ikelab.wan(2) not in lab.conns(0) and
-          [x for x in ike_sa_ids(lab, 0) if x[0] == "peer-" + ikelab.wan(1)] ==
-          [x for x in ids if x[0] == "peer-" + ikelab.wan(1)], (lab.conns(0), ids, ike_sa_ids(lab, 0)))
+          rc == 0 and ikelab.conn(ikelab.wan(2)) not in lab.conns(0) and
+          [x for x in ike_sa_ids(lab, 0) if x[0] == ikelab.conn(ikelab.wan(1))] ==
+          [x for x in ids if x[0] == ikelab.conn(ikelab.wan(1))], (lab.conns(0), ids, ike_sa_ids(lab, 0)))
     playbook(tmp, inv, "-e", "ipsecctl_state=absent")
 
 

@@ -153,14 +153,14 @@ def staggered(lab, tmp):
         up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
         check("... LAN to LAN ping through it", up)
         check("... ESP on the wire, no plaintext", encrypted(counts), counts)
-        conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
+        conn = lambda i: ikelab.conn(wan(1 - i))  # noqa: E731
         check("... one IKE SA and one child pair on each side (no duplicates)",
               settle(lab, (0, 1), conn),
               [(i, ike_sa_count(lab, i, conn(i)), child_count(lab, i, conn(i))) for i in (0, 1)])
         for i in (0, 1):
             lab.ipsecctl(i, "-d", "-f", confs[i])
         check("... -d -f on both leaves charon without the connections",
-              all("peer-" + wan(1 - i) not in lab.conns(i) for i in (0, 1)),
+              all(ikelab.conn(wan(1 - i)) not in lab.conns(i) for i in (0, 1)),
               [lab.conns(i) for i in (0, 1)])
 
 
@@ -178,7 +178,7 @@ def together(lab, tmp):
         time.sleep(0.5)
     check("... the tunnel comes up", lab.installed(0) and lab.ping_until(0, 1, 20),
           evidence(lab, (0, 1)))
-    conn = lambda i: "peer-" + wan(1 - i)  # noqa: E731
+    conn = lambda i: ikelab.conn(wan(1 - i))  # noqa: E731
     check("... and settles on one IKE SA and one child pair per side",
           settle(lab, (0, 1), conn, 30),
           [(i, ike_sa_count(lab, i, conn(i)), child_count(lab, i, conn(i))) for i in (0, 1)])
@@ -232,7 +232,7 @@ def identities_and_failures(lab, tmp):
           rc == 1 and "is not up after 15 s" in err and "charon:" in err, err)
     print("     " + err.strip().replace("\n", "\n     "))
     check("... and the connection stays loaded (charon keeps trying)",
-          "peer-" + wan(1) in lab.conns(0), lab.conns(0))
+          ikelab.conn(wan(1)) in lab.conns(0), lab.conns(0))
     lab.ipsecctl(0, "-d", "-f", a)
     lab.ipsecctl(1, "-d", "-f", b)
 
@@ -309,7 +309,7 @@ def hub(lab, tmp):
           or lab.ping_until(0, 1, 1))
     rc, out, err = lab.ipsecctl(0, "-s", "all")
     check("hub: -s all shows FLOWS, SAD and the IKE SAs with identities and traffic",
-          rc == 0 and "IKE SAs:" in out and "peer-" + wan(3) in out
+          rc == 0 and "IKE SAs:" in out and ikelab.conn(wan(3)) in out
           and "srcid gw0.example dstid gw2.example" in out
           and re.search(r"bytes in [1-9]\d* out [1-9]", out), out + err)
     if ARGS.kernel == "netlink":
@@ -337,7 +337,7 @@ def hub(lab, tmp):
     check("hub: ... the unchanged reload sends charon nothing", loaded == [], loaded)
     after = uniqueids(lab, 0)
     check("hub: ... the tunnels to peers 1 and 2 stay up, the same IKE SAs",
-          all(after.get("peer-" + wan(p)) == before.get("peer-" + wan(p)) is not None
+          all(after.get(ikelab.conn(wan(p))) == before.get(ikelab.conn(wan(p))) is not None
               for p in (1, 2)) and lab.ping(0, 1) and lab.ping(0, 2), (before, after))
 
     # --wait names the tunnel that is not up, with charon's account.
@@ -346,15 +346,15 @@ def hub(lab, tmp):
     check("hub: --wait exits 1 naming the tunnel to the offline peer, and only that one",
           rc == 1 and wan(3) in err and wan(1) not in err and wan(2) not in err, err)
     check("hub: ... and unloads nothing (all three connections stay in charon)",
-          all("peer-" + wan(p) in lab.conns(0) for p in (1, 2, 3)), lab.conns(0))
+          all(ikelab.conn(wan(p)) in lab.conns(0) for p in (1, 2, 3)), lab.conns(0))
     print("     " + err.strip().replace("\n", "\n     "))
 
     # -d -f peer3.conf takes out that peer alone.
     rc, out, err = lab.ipsecctl(0, "-d", "-f", os.path.join(d, "peer3.conf"))
     conns = lab.conns(0)
     check("hub: -d -f peer3.conf removes only that peer",
-          rc == 0 and "peer-" + wan(3) not in conns and "peer-" + wan(1) in conns
-          and "peer-" + wan(2) in conns and lab.ping_until(0, 1, 10) and lab.ping_until(0, 2, 10),
+          rc == 0 and ikelab.conn(wan(3)) not in conns and ikelab.conn(wan(1)) in conns
+          and ikelab.conn(wan(2)) in conns and lab.ping_until(0, 1, 10) and lab.ping_until(0, 2, 10),
           (err, conns))
 
     # The seed's cycle: -F takes all tunnels down, -f brings them back.
@@ -379,9 +379,9 @@ def edited_reload(lab, tmp, main, d):
     for p in (1, 2, 3):
         lab.ping_until(0, p, 20)
     # Peer 3 and the hub may both have started it: let the duplicate go.
-    settle(lab, (0,), lambda i: "peer-" + wan(3), 30)
+    settle(lab, (0,), lambda i: ikelab.conn(wan(3)), 30)
     before = uniqueids(lab, 0)
-    kept_children = {c.get("spi-in") for ike, c in lab.installed(0, "peer-" + wan(3))}
+    kept_children = {c.get("spi-in") for ike, c in lab.installed(0, ikelab.conn(wan(3)))}
     write_private(d, "peer1.conf", seed_rule("active", 0, 1, PEERS[1][1]))
     write_private(d, "ipsec.conf", 'include "%s/peer1.conf"\ninclude "%s/peer3.conf"\n' % (d, d))
     monitor = None
@@ -399,16 +399,16 @@ def edited_reload(lab, tmp, main, d):
         monitor[1].seek(0)
         events = monitor[1].read().decode()
     conns = lab.conns(0)
-    check("edit: the dropped peer leaves charon", rc == 0 and "peer-" + wan(2) not in conns
-          and "peer-" + wan(1) in conns and "peer-" + wan(3) in conns, (err, conns))
-    remote = {ts for ike, c in lab.installed(0, "peer-" + wan(1)) for ts in c.get("remote-ts", [])}
+    check("edit: the dropped peer leaves charon", rc == 0 and ikelab.conn(wan(2)) not in conns
+          and ikelab.conn(wan(1)) in conns and ikelab.conn(wan(3)) in conns, (err, conns))
+    remote = {ts for ike, c in lab.installed(0, ikelab.conn(wan(1))) for ts in c.get("remote-ts", [])}
     check("edit: the dropped network's child SA is gone, the other network's stays",
           "10.99.21.0/24" not in remote and lan(1) in remote, remote)
     after = uniqueids(lab, 0)
     check("edit: the unchanged peers keep their IKE SAs",
-          after.get("peer-" + wan(3)) == before.get("peer-" + wan(3))
-          and after.get("peer-" + wan(1)) == before.get("peer-" + wan(1)), (before, after))
-    now_children = {c.get("spi-in") for ike, c in lab.installed(0, "peer-" + wan(3))}
+          after.get(ikelab.conn(wan(3))) == before.get(ikelab.conn(wan(3)))
+          and after.get(ikelab.conn(wan(1))) == before.get(ikelab.conn(wan(1))), (before, after))
+    now_children = {c.get("spi-in") for ike, c in lab.installed(0, ikelab.conn(wan(3)))}
     check("edit: the unchanged peer's child SA is the same one",
           kept_children and kept_children == now_children, (kept_children, now_children))
     if monitor:

@@ -156,6 +156,13 @@ def hostname(i):
     return "gw%d.example" % i
 
 
+def conn(peer, local=None):
+    """charon's name for the connection ipsecctl makes of the rules for a
+    peer (isakmpd's phase 1 name, spelt so that swanctl.conf can hold it)."""
+    name = "peer-" + peer.replace(".", "_").replace(":", "_")
+    return name + ("-local-" + local.replace(".", "_").replace(":", "_") if local else "")
+
+
 
 def vici_call(socket, command, msg=None):
     """One request to the charon behind `socket`."""
@@ -176,10 +183,11 @@ def ike_sas_at(socket):
     finally:
         v.close()
 
-def charon_conf(kernel, log, socket, route_table=None):
+def charon_conf(kernel, log, socket, route_table=None, config_log=False):
     """strongswan.conf of a lab's charon: only the plugins the labs use,
     kernel ESP (or libipsec's userspace ESP), a file log and its own VICI
-    socket. With route_table, charon installs its routes there."""
+    socket. With route_table, charon installs its routes there; with
+    config_log, the log holds every setting of each connection loaded."""
     plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink socket-default " \
               "vici" % ("kernel-libipsec " if kernel == "libipsec" else "")
     routes = "install_routes = no"
@@ -204,13 +212,14 @@ def charon_conf(kernel, log, socket, route_table=None):
             flush_line = yes
             time_format = %%T
             default = 1
+            cfg = %d
             ike_name = yes
         }
     }
     syslog { daemon { default = -1 } }
     plugins { vici { socket = unix://%s } }
 }
-""" % (plugins, routes, log, socket)
+""" % (plugins, routes, log, 2 if config_log else 1, socket)
 
 
 def clear_run_dir(run):

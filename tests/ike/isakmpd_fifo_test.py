@@ -103,6 +103,23 @@ def main():
         check("edited reload: the dropped rule is torn down, then the file is sent",
               rc == 0 and reader.data.decode() == expected, "rc %d %s\n%r" % (rc, err, reader.data[:400]))
 
+        # isakmpd speaks IKEv1 only: an IKEv2 rule is refused at its line and
+        # nothing reaches the fifo, not even the file's IKEv1 rules.
+        v2 = os.path.join(tmp, "v2.conf")
+        with open(v2, "w") as f:
+            f.write(keep + 'ipsecctl_ike_version = "2"\n' + drop)
+        os.chmod(v2, 0o600)
+        reader = FifoReader(fifo)
+        reader.start()
+        rc, out, err = run(b, ["-i", fifo, "-f", v2], tmp)
+        # The reader waits for a writer: open the fifo once so that it ends.
+        with open(fifo, "wb"):
+            pass
+        reader.join(10)
+        check("an IKEv2 rule: isakmpd is not given the file, the rule's line says why",
+              rc == 1 and v2 + ": 3: isakmpd speaks only IKEv1, and this rule is IKEv2" in err
+              and reader.data == b"", "rc %d %s\n%r" % (rc, err, reader.data[:200]))
+
         conf = os.path.join(tmp, "gateways", "gw1.conf")
         start = time.monotonic()
         rc, out, err = run(b, ["-i", fifo, "-f", conf], tmp)

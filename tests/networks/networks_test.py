@@ -105,7 +105,7 @@ def failover(tmp, b):
         conf = {k: private_copy(tmp, os.path.join(d, "ipsec.conf"), "gw-%s/ipsec.conf" % k, rekeying)
                 for k in gw}
         peer_conf = private_copy(tmp, os.path.join(d, "peer.conf"), "peer/ipsec.conf", rekeying)
-        conn = "peer-203.0.113.254-local-198.51.100.254"
+        conn = "peer-203_0_113_254-local-198_51_100_254"
 
         def boot(k, vrrp=True):
             """A gateway of the pair boots: its own addresses only (a shared
@@ -184,7 +184,7 @@ def failover(tmp, b):
         lab.start_charon(peer, "peer.example")
         t0 = time.monotonic()
         rc, _, err = lab.ipsecctl(peer, "-f", peer_conf)
-        ok, state = one_ike_sa(lab, peer, "peer-198.51.100.254-local-203.0.113.254", 60)
+        ok, state = one_ike_sa(lab, peer, "peer-198_51_100_254-local-203_0_113_254", 60)
         up = lab.ping_until(h2, "192.0.2.10", 30)
         took = time.monotonic() - t0 if up is not None else None
         check("... the peer comes late and loads: the tunnel comes up (%.1f s)" % (took or -1),
@@ -203,7 +203,7 @@ def failover(tmp, b):
         check("... the master boots late and takes over: the LAN keeps answering (longest gap "
               "%.1f s)" % (gap or -1), rc == 0 and gap is not None and gap < 10, (err, gap))
         measured("failover: master boots late, longest outage", gap)
-        ok, state = one_ike_sa(lab, peer, "peer-198.51.100.254-local-203.0.113.254", children=None)
+        ok, state = one_ike_sa(lab, peer, "peer-198_51_100_254-local-203_0_113_254", children=None)
         check("... one IKE SA on the peer afterwards", ok, state)
         check("... the standby took its tunnel down", not lab.established(gw["b"], conn),
               (open(os.path.join(tmp, "gw-b", "notify.log")).read()[-1500:],
@@ -238,7 +238,7 @@ def failover(tmp, b):
         measured("failover: takeover (master fails, rekey due)", took)
         # The old master's child SAs stay on the peer until they expire:
         # it died without deleting them (sasyncd would have kept them).
-        ok, state = one_ike_sa(lab, peer, "peer-198.51.100.254-local-203.0.113.254", children=None)
+        ok, state = one_ike_sa(lab, peer, "peer-198_51_100_254-local-203_0_113_254", children=None)
         check("... one IKE SA on the peer afterwards, not two", ok, state)
 
         # 5. The master comes back: failback.
@@ -252,7 +252,7 @@ def failover(tmp, b):
         check("the master comes back: failback with the LAN answering, longest gap %.1f s"
               % (gap or -1), rc == 0 and gap is not None and gap <= 10, (err, gap))
         measured("failover: failback, longest outage", gap)
-        ok, state = one_ike_sa(lab, peer, "peer-198.51.100.254-local-203.0.113.254", children=None)
+        ok, state = one_ike_sa(lab, peer, "peer-198_51_100_254-local-203_0_113_254", children=None)
         check("... one IKE SA on the peer afterwards", ok, state)
         check("... and the master carries it", lab.established(gw["a"], conn) and
               not lab.established(gw["b"], conn), (lab.ike_sas(gw["a"]), lab.ike_sas(gw["b"])))
@@ -329,10 +329,10 @@ def hub(tmp, b, sniff):
                               if os.path.exists(pluto_log) else [])))
             measured("hub behind NAT (%s): charon branch up" % order, t1)
             measured("hub behind NAT (%s): libreswan branch up" % order, t2)
-            for conn in ("peer-198.51.100.10", "peer-198.51.100.20"):
+            for conn in ("peer-198_51_100_10", "peer-198_51_100_20"):
                 ok, state = one_ike_sa(lab, hubns, conn)
                 check("... %s: one IKE SA and one SA pair on the hub" % conn, ok, state)
-            ok, state = one_ike_sa(lab, b1, "peer-198.51.100.1")
+            ok, state = one_ike_sa(lab, b1, "peer-198_51_100_1")
             check("... and on the strongSwan branch", ok, state)
             _, states = lab.sh(hubns, "ip", "xfrm", "state")
             check("... ESP travels in UDP 4500 through the firewall",
@@ -349,7 +349,7 @@ def hub(tmp, b, sniff):
         rc, err = hub_ipsecctl("-d", "-f", "peers/branch1.conf")
         time.sleep(2)
         check("... -d -f of one branch's file takes that branch out",
-              rc == 0 and "peer-198.51.100.10" not in lab.conns(hubns), err)
+              rc == 0 and "peer-198_51_100_10" not in lab.conns(hubns), err)
         check("... and leaves the other branch's SAs as they were",
               lab.sh(hubns, "sh", "-c", "ip xfrm state | grep -A1 198.51.100.20 | grep spi")[1] == spis
               and lab.ping(h2, "10.0.0.10"), spis)
@@ -459,7 +459,7 @@ def mesh(tmp, b):
         _, states = lab.sh(gws[1], "ip", "-s", "xfrm", "state")
         check("... GRE between the gateways travels in ESP (kernel SAs carry it)",
               "192.0.2.2" in states and lab.kernel_sas(gws[1]) >= 4, states[:1500])
-        ok = all(one_ike_sa(lab, gws[1], "peer-192.0.2.%d" % j)[0] for j in (2, 3))
+        ok = all(one_ike_sa(lab, gws[1], "peer-192_0_2_%d" % j)[0] for j in (2, 3))
         check("... one IKE SA to each other gateway", ok, lab.ike_sas(gws[1]))
 
         # Cut the link between gw1 and gw2 (nothing passes between them).

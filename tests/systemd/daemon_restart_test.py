@@ -232,7 +232,7 @@ def nothing_left(c):
     rc, conns = c.sh("swanctl --list-conns --raw")
     rc2, sas = c.sh("swanctl --list-sas --raw")
     rc3, pol = c.sh("ip xfrm policy")
-    return ("peer-10.99.0.3" not in conns and "peer-10.99.0.3" not in sas and pol.strip() == "",
+    return ("peer-10_99_0_3" not in conns and "peer-10_99_0_3" not in sas and pol.strip() == "",
             conns + sas + pol)
 
 

@@ -64,7 +64,7 @@ TEST(ViciConfig, SeedRuleBecomesOneIkev1ConnectionWithExactLifetimes) {
   ASSERT_TRUE(conns);
   ASSERT_EQ(conns->size(), 1u);
   const ViciConnection& conn = conns->front();
-  EXPECT_EQ(conn.name, "peer-198.51.100.254");
+  EXPECT_EQ(conn.name, "peer-198_51_100_254");
   EXPECT_EQ(conn.children.size(), 2u);
   EXPECT_TRUE(conn.children[0].start && conn.children[1].start);
   const ViciSection& body = sub(conn.load_conn, conn.name);
@@ -87,7 +87,7 @@ TEST(ViciConfig, SeedRuleBecomesOneIkev1ConnectionWithExactLifetimes) {
   EXPECT_EQ(find(child, "local_ts")->list.front(), "192.0.2.0/24");
   ASSERT_TRUE(conn.secret);
   EXPECT_EQ(value_of(conn.secret->body, "data"), "secret");
-  EXPECT_EQ(conn.secret->base_id, "ipsecctl-peer-198.51.100.254");
+  EXPECT_EQ(conn.secret->base_id, "ike-ipsecctl-peer-198_51_100_254");
 }
 
 TEST(ViciConfig, EachSecretIsOwnedByWhatTellsItsPeerApart) {

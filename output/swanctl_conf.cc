@@ -1,0 +1,128 @@
+#include "output/swanctl_conf.h"
+
+#include <cstdint>
+
+namespace ipsecctl::output {
+
+using backends::vici::ViciItem;
+using backends::vici::ViciSection;
+
+namespace {
+
+// What swanctl.conf takes unquoted: names, numbers, addresses, proposals,
+// traffic selectors. Anything else is quoted (a '#' would start a comment,
+// a brace a section, spaces at either end would be trimmed).
+bool plain(const std::string& v) {
+  if (v.empty()) return false;
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == ':' || c == '/' || c == '@' || c == '%' || c == '+' ||
+                    c == '-' || c == '_' || c == '~' || c == '[' || c == ']' || c == '*';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string quoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string scalar(const std::string& v) { return plain(v) ? v : quoted(v); }
+
+std::uint32_t byte_at(const std::string& bytes, std::size_t i) {
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]));
+}
+
+std::string base64(const std::string& bytes) {
+  static const char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const std::uint32_t n = byte_at(bytes, i) << 16 | byte_at(bytes, i + 1) << 8 |
+                            byte_at(bytes, i + 2);
+    for (int shift = 18; shift >= 0; shift -= 6) out += kDigits[(n >> shift) & 63];
+  }
+  if (i < bytes.size()) {
+    std::uint32_t n = byte_at(bytes, i) << 16;
+    if (i + 1 < bytes.size()) n |= byte_at(bytes, i + 1) << 8;
+    out += kDigits[(n >> 18) & 63];
+    out += kDigits[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kDigits[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// A shared secret as swanctl reads it: quoted text, unless swanctl would
+// take the text for an encoding ("0x..." is hex, "0s..." base64 to it) or
+// it holds bytes a quoted string cannot: then base64 ("0s...").
+std::string secret_value(const std::string& data) {
+  bool text = data.size() < 2 || !(data[0] == '0' && (data[1] == 'x' || data[1] == 's'));
+  for (char ch : data) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e) text = false;
+  }
+  return text ? quoted(data) : "0s" + base64(data);
+}
+
+void write_section(std::string& out, const ViciSection& items, int depth) {
+  const std::string indent(static_cast<std::size_t>(depth) * 4, ' ');
+  for (const ViciItem& item : items) {
+    switch (item.kind) {
+      case ViciItem::Kind::Value:
+        out += indent + item.name + " = " + scalar(item.value) + "\n";
+        break;
+      case ViciItem::Kind::List: {
+        out += indent + item.name + " =";
+        for (std::size_t i = 0; i < item.list.size(); ++i)
+          out += (i == 0 ? " " : ", ") + scalar(item.list[i]);
+        out += "\n";
+        break;
+      }
+      case ViciItem::Kind::Section:
+        out += indent + item.name + " {\n";
+        write_section(out, item.section, depth + 1);
+        out += indent + "}\n";
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string render_swanctl_conf(const std::vector<backends::vici::ViciConnection>& connections,
+                                const std::string& header) {
+  std::string out;
+  if (!header.empty()) out += "# " + header + "\n";
+  out += "connections {\n";
+  for (const auto& c : connections) write_section(out, c.load_conn, 1);
+  out += "}\n";
+  bool any_secret = false;
+  for (const auto& c : connections) any_secret = any_secret || c.secret.has_value();
+  if (!any_secret) return out;
+  out += "secrets {\n";
+  for (const auto& c : connections) {
+    if (!c.secret) continue;
+    out += "    " + c.secret->base_id + " {\n";
+    int n = 0;
+    for (const ViciItem& item : c.secret->body) {
+      if (item.name == "data")
+        out += "        secret = " + secret_value(item.value) + "\n";
+      else if (item.name == "owners")
+        for (const std::string& owner : item.list)
+          out += "        id-" + std::to_string(++n) + " = " + scalar(owner) + "\n";
+    }
+    out += "    }\n";
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace ipsecctl::output

@@ -108,10 +108,12 @@ class Diagnostics {
   void add_hint(const std::string& hint);
   [[noreturn]] static void fatal(const std::string& message) { throw FatalError(message); }
   // OpenBSD's err() ends its message with strerror(errno), whatever call
-  // last left errno set. Where the reference's own calls set it (strtonum
-  // on every number read, 0 on success), they say so here, so that such a
-  // message ends as the reference's does. Before any of them it is ENOTTY,
-  // as the reference prints it.
+  // last left errno set. Where the reference's own calls set it, they say
+  // so here, so that such a message ends as the reference's does: a
+  // strtonum() that fails leaves EINVAL or ERANGE (one that succeeds gives
+  // errno back as it was), and looking up a host leaves ENOTTY (it first
+  // asks the kernel whether the name is an interface group, an ioctl that
+  // fails so). Before any of them it is 0.
   void set_reference_errno(int error) { reference_errno_ = error; }
   [[noreturn]] void fatal_with_errno(const std::string& message) const;
 
@@ -151,7 +153,7 @@ class Diagnostics {
   std::vector<Diagnostic> records_;
   std::size_t rendered_ = 0;  // records_[0, rendered_) are printed
   int errors_ = 0;
-  int reference_errno_ = ENOTTY;
+  int reference_errno_ = 0;
 };
 
 }  // namespace ipsecctl

@@ -71,6 +71,10 @@ RuleCompiler::RuleCompiler(Resolver& resolver, Diagnostics& diagnostics, Plan& p
 // (with '/': a network, BSD inet_net_pton), else an IPv6 literal (maybe
 // with a %scope), else -- only without a mask -- a name service lookup.
 parser::HostRef RuleCompiler::host(const std::string& spec) {
+  // OpenBSD's host() asks first whether the name is an interface group
+  // (SIOCGIFGMEMB); the ioctl's failure leaves ENOTTY in errno, which a
+  // later err() prints (see Diagnostics).
+  diag_.set_reference_errno(ENOTTY);
   std::string bare = spec;
   long mask = -1;
   if (auto slash = spec.rfind('/'); slash != std::string::npos) {
@@ -404,8 +408,11 @@ std::optional<unsigned> RuleCompiler::sec_interface(const std::string& name) {
   if (unit.empty() || *end != '\0') problem = "invalid";
   else if (errno == ERANGE || value > static_cast<long long>(UINT_MAX)) problem = "too large";
   else if (value < 0) problem = "too small";
-  // strtonum() leaves errno 0, EINVAL or ERANGE behind (see Diagnostics).
-  diag_.set_reference_errno(problem == nullptr ? 0 : unit.empty() || *end != '\0' ? EINVAL : ERANGE);
+  // OpenBSD's strtonum() gives errno back as it found it when the number
+  // is good, and leaves EINVAL or ERANGE behind when it is not (see
+  // Diagnostics).
+  if (problem != nullptr)
+    diag_.set_reference_errno(unit.empty() || *end != '\0' ? EINVAL : ERANGE);
   if (problem != nullptr) {
     diag_.error(std::string("invalid sec interface unit: ") + problem);
     return std::nullopt;

@@ -282,8 +282,10 @@ Parser::symbol_type Lexer::number_token() {
   long long value = 0;
   const char* problem = nullptr;
   const bool ok = to_number(buf_, value, problem);
-  // strtonum() leaves errno 0, EINVAL or ERANGE behind (see Diagnostics).
-  diag_.set_reference_errno(ok ? 0 : std::string_view(problem) == "invalid" ? EINVAL : ERANGE);
+  // OpenBSD's strtonum() gives errno back as it found it when the number
+  // is good, and leaves EINVAL or ERANGE behind when it is not (see
+  // Diagnostics).
+  if (!ok) diag_.set_reference_errno(std::string_view(problem) == "invalid" ? EINVAL : ERANGE);
   if (!ok) {
     error("\"" + buf_ + "\" invalid number: " + problem);
     return findeol();

@@ -529,6 +529,202 @@ conn gw
         pluto_proc.wait(timeout=10)
 
 
+# --- 5. IKEv2: seed 002's route-based tunnel, libreswan and OpenBSD's iked ---------
+
+def ping_until(lab, i, address, seconds):
+    """Host i pings `address` (either family) once a second until it answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if lab.sh("ping", "-c", "1", "-W", "1", address, ns=lab.hosts[i],
+                  check_rc=False).returncode == 0:
+            return True
+    return False
+
+
+def established_v2(lab, i):
+    """(IKE SA, child) pairs of gateway i that are IKEv2."""
+    return [(ike, c) for ike, c in lab.installed(i) if ike.get("version") == "2"]
+
+
+def routed_v2(lab, tmp):
+    """Seed 002's tunnel as its author runs it: IPv6 endpoints, both
+    families through one XFRM interface, AES-256-GCM and ECP384 on both
+    SAs, IKEv2 only. gw0 loads while gw1 is not configured yet; then gw1's
+    charon dies and comes back, and the unit's reload loads the file."""
+    fresh_daemons(lab, (0, 1))
+    wan6 = lambda i: "fd00:99::%d" % (i + 1)  # noqa: E731
+    lan6 = lambda i: "fd00:99:%d::" % (10 + i)  # noqa: E731
+    confs = {}
+    for i in (0, 1):
+        g, h = lab.gw[i], lab.hosts[i]
+        lab.sh("ip", "addr", "add", wan6(i) + "/64", "dev", "wan", "nodad", ns=g)
+        lab.sh("ip", "addr", "add", lan6(i) + "1/64", "dev", "lan", "nodad", ns=g)
+        lab.sh("ip", "addr", "add", lan6(i) + "2/64", "dev", "eth0", "nodad", ns=h)
+        lab.sh("ip", "-6", "route", "add", "default", "via", lan6(i) + "1", ns=h)
+        lab.sh("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding", ns=g)
+        lab.sh("ip", "link", "add", "sec6", "type", "xfrm", "dev", "wan", "if_id", "6", ns=g)
+        lab.sh("ip", "link", "set", "sec6", "up", ns=g)
+        lab.sh("ip", "route", "add", lan(1 - i), "dev", "sec6", ns=g)
+        lab.sh("ip", "-6", "route", "add", lan6(1 - i) + "/64", "dev", "sec6", ns=g)
+        confs[i] = write_private(tmp, "routed-v2-%d.conf" % i, (
+            "ipsecctl_ike_version = \"2\"\n"
+            "ike dynamic interface sec6 local %s peer %s \\\n"
+            "  main auth hmac-sha2-384 enc aes-256-gcm group ecp384 lifetime 86400 \\\n"
+            "  quick enc aes-256-gcm group ecp384 lifetime 3600 psk \"junos\"\n")
+            % (wan6(i), wan6(1 - i)))
+    rc0, _, err0 = lab.ipsecctl(0, "-f", confs[0])
+    time.sleep(5)
+    t0 = time.monotonic()
+    rc1, _, err1 = lab.ipsecctl(1, "-f", confs[1])
+    check("IKEv2 route-based (IPv6 endpoints): gw0 loads before its peer has the file, then gw1",
+          rc0 == 0 and rc1 == 0, (err0, err1))
+    up6, counts = sniff(lab, 0, 15, lambda: ping_until(lab, 0, lan6(1) + "2", 13))
+    check("... IPv6 LAN to LAN over sec6 (%.1f s), ESP over IPv6 on the wire"
+          % (time.monotonic() - t0), up6 and encrypted(counts),
+          "%s\n%s" % (counts, evidence(lab, (0, 1))))
+    check("... and IPv4 through the same tunnel", ping_until(lab, 0, host(1), 10))
+    sas = established_v2(lab, 0)
+    algs = [(ike.get("encr-alg"), ike.get("encr-keysize"), ike.get("prf-alg"), ike.get("dh-group"),
+             c.get("encr-alg"), c.get("encr-keysize")) for ike, c in sas]
+    check("... IKEv2 with the document's suites (AES-256-GCM, PRF SHA-384, ECP384)",
+          algs and all(a == ("AES_GCM_16", "256", "PRF_HMAC_SHA2_384", "ECP_384", "AES_GCM_16",
+                             "256") for a in algs), algs)
+    lab.stop(1)
+    time.sleep(1)
+    lab.start(1)
+    t0 = time.monotonic()
+    rc, _, err = lab.ipsecctl(1, "-f", confs[1])
+    back = ping_until(lab, 0, lan6(1) + "2", 30)
+    check("... gw1's charon dies and comes back, the file is loaded again: the tunnel is back "
+          "(%.1f s)" % (time.monotonic() - t0), rc == 0 and back, (err, evidence(lab, (0, 1))))
+    for i in (0, 1):
+        lab.ipsecctl(i, "-d", "-f", confs[i])
+        lab.sh("ip", "link", "del", "sec6", ns=lab.gw[i])
+
+
+def libreswan_v2(lab, tmp):
+    """libreswan as it ships now (ikev1-policy=drop), IKEv2 only."""
+    pluto = shutil.which("pluto") or ("/usr/libexec/ipsec/pluto"
+                                      if os.path.exists("/usr/libexec/ipsec/pluto") else None)
+    if not pluto:
+        check("libreswan IKEv2: pluto is available in this guest", False, "no pluto")
+        return
+    fresh_daemons(lab, (0,))
+    lab.stop(1)
+    d = os.path.join(tmp, "pluto-v2")
+    os.makedirs(os.path.join(d, "run"), exist_ok=True)
+    os.makedirs(os.path.join(d, "nss"), exist_ok=True)
+    with open(os.path.join(d, "ipsec.conf"), "w") as f:
+        f.write("""config setup
+    ikev1-policy=drop
+    protostack=xfrm
+    logfile=%s/pluto.log
+conn gw
+    authby=secret
+    ikev2=yes
+    left=%s
+    leftsubnet=%s
+    right=%s
+    rightsubnet=%s
+    rightid=@%s
+    ike=aes256-sha2_256;modp2048
+    esp=aes256-sha2_256;modp2048
+    auto=add
+""" % (d, wan(1), lan(1), wan(0), lan(0), ikelab.hostname(0)))
+    with open(os.path.join(d, "ipsec.secrets"), "w") as f:
+        f.write('%s @%s : PSK "pluto v2"\n' % (wan(1), ikelab.hostname(0)))
+    lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
+    proc = subprocess.Popen(lab.in_gateway(1, [
+        "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
+        "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run" % (d, pluto, d, d, d)]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        conf = write_private(tmp, "pluto-v2.conf", seed_rule("dynamic", 0, 1, "pluto v2"))
+        rc, _, err = lab.ipsecctl(0, "--ike-version", "2", "-f", conf)
+        check("libreswan (ikev1-policy=drop): ipsecctl --ike-version 2 loads", rc == 0, err)
+        lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
+        up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+        try:
+            with open(os.path.join(d, "pluto.log"), errors="replace") as f:
+                pluto_log = "".join(f.readlines()[-30:])
+        except OSError:
+            pluto_log = ""
+        check("libreswan: IKEv2 with pluto, LAN to LAN over ESP",
+              up and encrypted(counts) and established_v2(lab, 0),
+              "%s\n--- pluto\n%s\n%s" % (counts, pluto_log, evidence(lab, (0,))))
+        lab.ipsecctl(0, "-d", "-f", conf)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def iked_peer(lab, tmp):
+    """OpenBSD's own IKEv2 daemon (Debian's openiked, over PF_KEY) on gw1,
+    with the iked.conf that matches gw0's ipsec.conf. Its suites are the
+    ones it can install on Linux: AES-CBC with HMAC-SHA1 for the child,
+    without PFS (see ../shared/reference/labs/ike-kernel/NOTES.md)."""
+    iked = shutil.which("iked") or "/usr/sbin/iked"
+    if not os.path.exists(iked):
+        check("iked: OpenBSD's iked is available in this guest", False, "no iked")
+        return
+    fresh_daemons(lab, (0,))
+    lab.stop(1)
+    # What the package's maintainer scripts would make: the unprivileged
+    # user's home, and the host key pair iked reads even with a PSK.
+    if subprocess.run(["id", "_iked"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode != 0:
+        lab.sh("useradd", "--system", "--no-create-home", "--home-dir",
+               "/var/lib/openiked/empty", "--shell", "/usr/sbin/nologin", "_iked")
+    os.makedirs("/var/lib/openiked/empty", exist_ok=True)
+    os.makedirs("/etc/iked/private", exist_ok=True)
+    if not os.path.exists("/etc/iked/private/local.key"):
+        lab.sh("openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out",
+               "/etc/iked/private/local.key")
+        lab.sh("openssl", "ec", "-in", "/etc/iked/private/local.key", "-pubout", "-out",
+               "/etc/iked/local.pub")
+    conf = write_private(tmp, "iked.conf", (
+        "ikev2 \"gw0\" passive esp from %s to %s local %s peer %s \\\n"
+        "  ikesa enc aes-256 prf hmac-sha2-256 auth hmac-sha2-256 group modp2048 \\\n"
+        "  childsa enc aes-256 auth hmac-sha1 \\\n"
+        "  srcid iked.example dstid %s psk \"iked secret\"\n")
+        % (lan(1), lan(0), wan(1), wan(0), ikelab.hostname(0)))
+    log = open(os.path.join(tmp, "iked.log"), "w")
+    proc = subprocess.Popen(["ip", "netns", "exec", lab.gw[1], iked, "-T", "-dv", "-f", conf],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        # iked installs flows and SAs but no route toward the other LAN.
+        lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
+        time.sleep(3)
+        rule = write_private(tmp, "to-iked.conf", (
+            "ipsecctl_ike_version = \"2\"\n"
+            "ike dynamic esp from %s to %s peer %s \\\n"
+            "  main auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
+            "  quick auth hmac-sha1 enc aes-256 group none \\\n"
+            "  dstid iked.example psk \"iked secret\"\n") % (lan(0), lan(1), wan(1)))
+        rc, _, err = lab.ipsecctl(0, "-f", rule)
+        check("iked: ipsecctl loads the IKEv2 rule that matches iked.conf", rc == 0, err)
+        up, counts = sniff(lab, 0, 15, lambda: lab.ping_until(0, 1, 13))
+        log.flush()
+        with open(os.path.join(tmp, "iked.log"), errors="replace") as f:
+            iked_log = "".join(f.readlines()[-30:])
+        check("iked: IKEv2 with OpenBSD's iked, LAN to LAN over ESP",
+              up and encrypted(counts) and established_v2(lab, 0),
+              "%s\n--- iked\n%s\n%s" % (counts, iked_log, evidence(lab, (0,))))
+        lab.ipsecctl(0, "-d", "-f", rule)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+        subprocess.run(["pkill", "-f", "iked -T -dv -f " + conf])
+        for what in (("xfrm", "state", "flush"), ("xfrm", "policy", "flush")):
+            lab.sh("ip", *what, ns=lab.gw[1], check_rc=False)
+
+
 def run(lab, tmp):
     # IKE_SCENARIOS=a,b runs some only (while working on them).
     only = set(filter(None, os.environ.get("IKE_SCENARIOS", "").split(",")))
@@ -547,6 +743,12 @@ def run(lab, tmp):
             route_based(lab, tmp)
         if wanted("libreswan"):
             libreswan(lab, tmp)
+        if wanted("routed-v2"):
+            routed_v2(lab, tmp)
+        if wanted("libreswan-v2"):
+            libreswan_v2(lab, tmp)
+        if wanted("iked"):
+            iked_peer(lab, tmp)
 
 
 def main():

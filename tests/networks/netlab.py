@@ -20,9 +20,10 @@ import ikelab  # noqa: E402  (its VICI client and charon's settings)
 
 
 class Lab:
-    def __init__(self, tmp, ipsecctl, tag, kernel="netlink"):
+    def __init__(self, tmp, ipsecctl, tag, kernel="netlink", options=()):
         self.tmp = tmp
         self.b = ipsecctl
+        self.options = list(options)  # for every ipsecctl run (--ike-version 2)
         self.kernel = kernel
         self.suffix = "%s%d" % (tag, os.getpid() % 10000)
         self.namespaces = []
@@ -126,13 +127,15 @@ class Lab:
 
     def ipsecctl(self, ns, *args, timeout=120):
         p = subprocess.run(["ip", "netns", "exec", ns] +
-                           self.in_gateway(ns, [self.b, "--vici", self.socket(ns)] + list(args)),
+                           self.in_gateway(ns, [self.b, "--vici", self.socket(ns)] +
+                                           self.options + list(args)),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         return p.returncode, p.stdout.decode(), p.stderr.decode()
 
     def ipsecctl_argv(self, ns):
         """The command line a daemon's hook on `ns` runs ipsecctl with."""
-        return ["ip", "netns", "exec", ns] + self.in_gateway(ns, [self.b, "--vici", self.socket(ns)])
+        return ["ip", "netns", "exec", ns] + self.in_gateway(
+            ns, [self.b, "--vici", self.socket(ns)] + self.options)
 
     # ---- what charon holds
     def ike_sas(self, ns):

@@ -18,6 +18,11 @@ networks:
             pair, bird2's OSPF over the GRE links; a cut link reroutes
             through the third gateway and comes back.
 
+With --ike-version 2 the same networks run over IKEv2: the failover pair
+and the mesh entirely, the hub with its strongSwan branch moved to IKEv2
+(ipsecctl_ike_version in that branch's file) while the libreswan branch
+stays IKEv1: one hub serving both versions at once.
+
 NETWORK_SCENARIOS=a,b runs some only. Prints the measured times last.
 """
 
@@ -36,10 +41,21 @@ from checks import check, skip, summary  # noqa: E402
 import netlab  # noqa: E402
 
 MEASURED = []
+VERSION = "1"  # --ike-version
+
+
+def options():
+    return ["--ike-version", VERSION]
 
 
 def measured(what, seconds):
-    MEASURED.append((what, seconds))
+    MEASURED.append(("IKEv%s %s" % (VERSION, what), seconds))
+
+
+def ike_version_of(lab, ns, conn):
+    """The IKE version of the connection's established IKE SAs on `ns`."""
+    return sorted({ike.get("version") for n, ike in lab.ike_sas(ns)
+                   if n == conn and ike.get("state") == "ESTABLISHED"})
 
 
 def private_copy(tmp, src, name, replace=()):
@@ -74,7 +90,7 @@ def one_ike_sa(lab, ns, conn, seconds=20, children=1):
 # --- failover (examples/sasyncd-carp) ----------------------------------------
 
 def failover(tmp, b):
-    lab = netlab.Lab(tmp, b, "fo")
+    lab = netlab.Lab(tmp, b, "fo", options=options())
     d = os.path.join(EXAMPLES, "sasyncd-carp")
     try:
         wan, lan, inet = lab.bridge("wanbr"), lab.bridge("lanbr"), lab.ns("router")
@@ -129,8 +145,8 @@ def failover(tmp, b):
             wrapper = os.path.join(tmp, "gw-%s" % k, "ipsecctl")
             with open(wrapper, "w") as f:
                 f.write("#!/bin/sh\nexec ip netns exec %s unshare --uts sh -c "
-                        "'hostname \"$0\"; exec \"$@\"' %s %s --vici %s \"$@\"\n"
-                        % (ns, lab.hostnames[ns], b, lab.socket(ns)))
+                        "'hostname \"$0\"; exec \"$@\"' %s %s --vici %s %s \"$@\"\n"
+                        % (ns, lab.hostnames[ns], b, lab.socket(ns), " ".join(options())))
             os.chmod(wrapper, 0o755)
             notify = os.path.join(tmp, "gw-%s" % k, "notify")
             with open(notify, "w") as f:
@@ -158,7 +174,7 @@ def failover(tmp, b):
 
         def initiated(k):
             try:
-                return "initiating Main Mode" in open(lab.log(gw[k])).read()
+                return "initiating " in open(lab.log(gw[k])).read()
             except OSError:
                 return False
 
@@ -191,6 +207,9 @@ def failover(tmp, b):
               rc == 0 and up is not None, (err, open(lab.log(peer)).read()[-1500:]))
         measured("failover: peer comes late, tunnel up", took)
         check("... one IKE SA with one child pair on the peer", ok, state)
+        check("... speaking IKEv%s" % VERSION,
+              ike_version_of(lab, peer, "peer-198_51_100_254-local-203_0_113_254") == [VERSION],
+              lab.ike_sas(peer))
         pinger = netlab.Pinger(lab, h1, "10.2.0.10")
 
         # 3. The master boots late and takes over (preemption).
@@ -274,7 +293,10 @@ def failover(tmp, b):
 # --- a hub behind a NAT (examples/hub-behind-nat) ------------------------------
 
 def hub(tmp, b, sniff):
-    lab = netlab.Lab(tmp, b, "hub")
+    # The hub runs its file as shipped (IKEv1); with --ike-version 2 the
+    # strongSwan branch moves to IKEv2: the macro in the hub's file for it,
+    # --ike-version 2 on the branch. The libreswan branch stays IKEv1.
+    lab = netlab.Lab(tmp, b, "hub", options=options())
     d = os.path.join(EXAMPLES, "hub-behind-nat")
     pluto_proc = None
     try:
@@ -305,7 +327,10 @@ def hub(tmp, b, sniff):
         # (the includes are relative).
         hubdir = os.path.join(tmp, "hubfiles")
         for name in ("ipsec.conf", "peers/branch1.conf", "peers/branch2.conf"):
-            private_copy(tmp, os.path.join(d, name), "hubfiles/" + name)
+            moved = name == "peers/branch1.conf" and VERSION == "2"
+            private_copy(tmp, os.path.join(d, name), "hubfiles/" + name,
+                         [("# Branch 1: strongSwan", "ipsecctl_ike_version = \"2\"\n"
+                           "# Branch 1: strongSwan")] if moved else ())
         branch1 = private_copy(tmp, os.path.join(d, "branch1.conf"), "branch1/ipsec.conf")
 
         def hub_ipsecctl(*args):
@@ -332,6 +357,10 @@ def hub(tmp, b, sniff):
             for conn in ("peer-198_51_100_10", "peer-198_51_100_20"):
                 ok, state = one_ike_sa(lab, hubns, conn)
                 check("... %s: one IKE SA and one SA pair on the hub" % conn, ok, state)
+            versions = (ike_version_of(lab, hubns, "peer-198_51_100_10"),
+                        ike_version_of(lab, hubns, "peer-198_51_100_20"))
+            check("... the hub speaks IKEv%s to the strongSwan branch and IKEv1 to libreswan's"
+                  % VERSION, versions == ([VERSION], ["1"]), versions)
             ok, state = one_ike_sa(lab, b1, "peer-198_51_100_1")
             check("... and on the strongSwan branch", ok, state)
             _, states = lab.sh(hubns, "ip", "xfrm", "state")
@@ -415,7 +444,7 @@ def start_pluto(lab, tmp, ns, d):
 # --- the GRE mesh with OSPF (examples/gre-mesh) --------------------------------
 
 def mesh(tmp, b):
-    lab = netlab.Lab(tmp, b, "mesh")
+    lab = netlab.Lab(tmp, b, "mesh", options=options())
     d = os.path.join(EXAMPLES, "gre-mesh")
     try:
         wan = lab.bridge("wanbr")
@@ -461,6 +490,9 @@ def mesh(tmp, b):
               "192.0.2.2" in states and lab.kernel_sas(gws[1]) >= 4, states[:1500])
         ok = all(one_ike_sa(lab, gws[1], "peer-192_0_2_%d" % j)[0] for j in (2, 3))
         check("... one IKE SA to each other gateway", ok, lab.ike_sas(gws[1]))
+        check("... speaking IKEv%s" % VERSION,
+              all(ike_version_of(lab, gws[1], "peer-192_0_2_%d" % j) == [VERSION] for j in (2, 3)),
+              lab.ike_sas(gws[1]))
 
         # Cut the link between gw1 and gw2 (nothing passes between them).
         pinger = netlab.Pinger(lab, hosts[1], "10.10.2.10")
@@ -503,7 +535,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ipsecctl", required=True)
     ap.add_argument("--sniff")
+    ap.add_argument("--ike-version", default="1", choices=("1", "2"))
     a = ap.parse_args()
+    global VERSION
+    VERSION = a.ike_version
     if os.geteuid() != 0:
         return skip("the networks tier needs root")
     missing = [t for t in ("keepalived", "bird", "nft") if shutil.which(t) is None]

@@ -3,7 +3,8 @@
 # host's own userland over 9p (hostfs-init.sh), and in it
 # tests/ike/ike_gateways_test.py with charon installing kernel SAs
 # (kernel-netlink), ESP counted on the wire, libreswan's pluto as a
-# foreign peer and route-based tunnels over XFRM interfaces.
+# foreign peer, OpenBSD's iked (Debian's openiked) as an IKEv2 peer, and
+# route-based tunnels over XFRM interfaces.
 # usage: ike_qemu.sh IPSECCTL ESP_SNIFF WORKDIR
 set -eu
 ipsecctl=$1 sniff=$2 work=$3
@@ -12,12 +13,13 @@ src=$(cd "$here/../.." && pwd)
 . "$here/hostfs-tier.sh"
 hostfs_prepare ike
 "$here/fetch-packages.sh" "$cache" libreswan libreswan
+"$here/fetch-packages.sh" "$cache" openiked openiked
 cat > "$scratch/guest.sh" <<GUEST
 set -u
 export IPSECCTL_REQUIRE_ALL_TIERS=1
 export IKE_SCENARIOS="${IKE_SCENARIOS:-}"
-# libreswan goes into the guest's overlay only.
-for deb in "$cache"/libreswan/*.deb; do
+# libreswan and openiked go into the guest's overlay only.
+for deb in "$cache"/libreswan/*.deb "$cache"/openiked/*.deb; do
   dpkg-deb --fsys-tarfile "\$deb" | tar -x --keep-directory-symlink -C / 2>/dev/null
 done
 python3 "$src/tests/ike/ike_gateways_test.py" --ipsecctl "$ipsecctl" --kernel netlink \

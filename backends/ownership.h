@@ -13,7 +13,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ipsecctl::backends {
@@ -25,6 +27,10 @@ enum class OwnedKind : std::uint8_t {
   ViciSecret,      // charon: a shared secret loaded with load-shared
   IsakmpdRule,     // isakmpd: the configuration of one ike rule
 };
+
+// Each kind's word in a record file, and back (nullopt: no such word).
+const char* owned_kind_word(OwnedKind kind);
+std::optional<OwnedKind> owned_kind_from_word(std::string_view word);
 
 // A kernel entry: fingerprints only, 32 bytes, since a file may hold
 // 100,000 flows.

@@ -29,24 +29,6 @@ namespace {
 constexpr const char* kHeader = "# ipsecctl ownership record 1";
 constexpr const char* kSuffix = ".record";
 
-const char* kind_word(OwnedKind kind) {
-  switch (kind) {
-    case OwnedKind::Policy: return "policy";
-    case OwnedKind::State: return "state";
-    case OwnedKind::ViciConnection: return "vici-conn";
-    case OwnedKind::ViciSecret: return "vici-secret";
-    case OwnedKind::IsakmpdRule: return "isakmpd-rule";
-  }
-  return "?";
-}
-
-std::optional<OwnedKind> kind_of(std::string_view word) {
-  for (OwnedKind k : {OwnedKind::Policy, OwnedKind::State, OwnedKind::ViciConnection,
-                      OwnedKind::ViciSecret, OwnedKind::IsakmpdRule})
-    if (word == kind_word(k)) return k;
-  return std::nullopt;
-}
-
 // Words never hold blanks or line ends: those bytes (and '%') are %XX.
 std::string escape(const std::string& text) {
   static const char* hex = "0123456789abcdef";
@@ -133,7 +115,7 @@ void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries&
     for (int i = 15; i >= 0; --i, v >>= 4) at[i] = digits[v & 15];
   };
   for (const OwnedKernelEntry& e : entries.kernel) {
-    const char* kind = kind_word(e.kind);
+    const char* kind = backends::owned_kind_word(e.kind);
     const std::size_t kind_size = std::strlen(kind);
     std::memcpy(line, kind, kind_size);
     char* at = line + kind_size;
@@ -150,7 +132,7 @@ void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries&
   }
   for (const OwnedEntry& e : entries.entries) {
     std::snprintf(line, sizeof line, "%016llx", static_cast<unsigned long long>(e.digest));
-    out += kind_word(e.kind);
+    out += backends::owned_kind_word(e.kind);
     out += ' ';
     out += escape(e.key);
     out += ' ';
@@ -229,7 +211,7 @@ class RecordReader {
       source_ = *s;
       return true;
     }
-    auto kind = kind_of(word);
+    auto kind = backends::owned_kind_from_word(word);
     if (!kind) return false;
     std::string_view key = next_word(line);
     std::string_view digest = next_word(line);

@@ -2,7 +2,7 @@
 // thread of its own beside the compile, so that on two cores it costs no
 // time: the compile keeps adding flows to the plan meanwhile, and nothing
 // goes to the kernel until this pass has read the whole file and found it
-// clean (see Session::load_while_compiling).
+// clean (engine/gated_streamer, driven by engine/load_run).
 #pragma once
 
 #include <atomic>

@@ -11,10 +11,9 @@ void GatedStreamer::rule_added(const compiler::Plan&, compiler::RuleRef rule) {
     catch_up(static_cast<std::size_t>(rule.index) + 1);
 }
 
-GatedStreamer::State GatedStreamer::settle() {
+void GatedStreamer::settle() {
   if (state_ == State::Waiting) open();
   if (state_ == State::Streaming) catch_up(plan_.flows.size());
-  return state_;
 }
 
 void GatedStreamer::open() {

@@ -18,7 +18,6 @@ namespace ipsecctl::engine {
 
 class GatedStreamer final : public compiler::RuleListener {
  public:
-  enum class State { Waiting, Streaming, Declined, KernelFailed };
   // Begins the kernel load, sized for this many flow rules; nullptr when
   // the kernel cannot be reached (not reported yet).
   using Begin = std::function<backends::KernelLoad*(std::size_t expected_flows)>;
@@ -32,7 +31,7 @@ class GatedStreamer final : public compiler::RuleListener {
 
   // After the compile: waits for the first pass if it is still reading,
   // and hands over what has not gone yet.
-  State settle();
+  void settle();
 
  private:
   void open();
@@ -42,6 +41,7 @@ class GatedStreamer final : public compiler::RuleListener {
   const compiler::Plan& plan_;
   const std::size_t least_flows_;
   Begin begin_;
+  enum class State { Waiting, Streaming, Declined, KernelFailed };
   backends::KernelLoad* load_ = nullptr;
   State state_ = State::Waiting;
   std::size_t next_ = 0;  // the first flow not handed over yet

@@ -87,7 +87,6 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
   void find_stale();
   void read_whole_policies();
   void plan_changes();
-  bool send_and_settle();
   bool settle(const SentChanges& sent);
   std::string describe(const Change& c, SourceLocation& origin) const;
   // Undoes the changes `effect` marks; says how many through `done`.

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/unique_file.h"
 #include "compiler/netdb_tables.h"
 
 namespace ipsecctl::compiler {
@@ -73,7 +74,8 @@ std::vector<std::string> SystemResolver::default_route_interfaces() const {
     names.push_back(n);
   };
   // IPv4: "Iface Destination Gateway Flags ... Mask ..." in hex.
-  if (std::FILE* f = std::fopen("/proc/net/route", "re")) {
+  if (UniqueFile file = open_file("/proc/net/route", "re")) {
+    std::FILE* f = file.get();
     char line[512];
     bool header = true;
     while (std::fgets(line, sizeof line, f) != nullptr) {
@@ -89,10 +91,10 @@ std::vector<std::string> SystemResolver::default_route_interfaces() const {
           (flags & 0x1) != 0)
         add(iface);
     }
-    std::fclose(f);
   }
   // IPv6: "dest destlen src srclen nexthop metric refcnt use flags iface".
-  if (std::FILE* f = std::fopen("/proc/net/ipv6_route", "re")) {
+  if (UniqueFile file = open_file("/proc/net/ipv6_route", "re")) {
+    std::FILE* f = file.get();
     char line[512];
     while (std::fgets(line, sizeof line, f) != nullptr) {
       char dest[40] = {}, iface[64] = {};
@@ -103,7 +105,6 @@ std::vector<std::string> SystemResolver::default_route_interfaces() const {
           std::string(iface) != "lo")
         add(iface);
     }
-    std::fclose(f);
   }
   return names;
 }
@@ -169,8 +170,9 @@ namespace {
 // The hosts file alone (IPSECCTL_NO_DNS): "address name alias...".
 std::vector<IpAddress> hosts_file_lookup(const std::string& name) {
   std::vector<IpAddress> result;
-  std::FILE* f = std::fopen("/etc/hosts", "re");
-  if (f == nullptr) return result;
+  UniqueFile file = open_file("/etc/hosts", "re");
+  if (!file) return result;
+  std::FILE* f = file.get();
   char line[1024];
   while (std::fgets(line, sizeof line, f) != nullptr) {
     std::string text(line);
@@ -192,7 +194,6 @@ std::vector<IpAddress> hosts_file_lookup(const std::string& name) {
     else if (auto v6 = parse_ipv6(words[0]))
       result.push_back(*v6);
   }
-  std::fclose(f);
   return result;
 }
 

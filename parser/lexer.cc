@@ -54,10 +54,6 @@ constexpr std::size_t kQuickDigits = 100;
 
 }  // namespace
 
-void Lexer::FileCloser::operator()(std::FILE* f) const {
-  if (f != nullptr && f != stdin) std::fclose(f);
-}
-
 Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning,
              std::size_t block_size)
     : diag_(diagnostics),

@@ -35,6 +35,7 @@
 
 #include "common/diagnostics.h"
 #include "common/source_location.h"
+#include "common/unique_file.h"
 #include "parser/grammar.hh"
 #include "parser/macro_table.h"
 
@@ -42,10 +43,7 @@ namespace ipsecctl::parser {
 
 class Lexer {
  public:
-  struct FileCloser {
-    void operator()(std::FILE* f) const;
-  };
-  using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+  using FilePtr = UniqueFile;
 
   // OpenBSD's lexer works in an 8096-byte buffer.
   static constexpr std::size_t kBufferSize = 8096;

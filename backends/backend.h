@@ -18,6 +18,7 @@
 #include <string>
 
 #include "backends/changes.h"
+#include "backends/kernel_error.h"
 #include "backends/ownership.h"
 #include "backends/snapshot.h"
 #include "common/diagnostics.h"

@@ -18,11 +18,11 @@ bool is_regular_file(const std::string& path) {
 
 }  // namespace
 
-LoadRun::LoadRun(Session& session, const LoadRequest& request, LoadResult& result)
-    : session_(session),
+LoadRun::LoadRun(const LoadContext& context, const LoadRequest& request, LoadResult& result)
+    : context_(context),
       request_(request),
       result_(result),
-      diag_(session.diagnostics()),
+      diag_(context.diagnostics),
       adding_(request.action == Action::Add),
       dry_run_(request.mode == LoadMode::Diff),
       regular_file_(is_regular_file(request.compile.path)),
@@ -42,7 +42,7 @@ bool LoadRun::go() {
     if (may_stream()) compile_streaming();
     else compile_reading_kernel();
   } else {
-    compiler::compile_config(request_.compile, session_.resolver(), diag_, result_.compiled);
+    compiler::compile_config(request_.compile, context_.resolver, diag_, result_.compiled);
   }
   if (reader_.joinable()) reader_.join();
   if (!result_.compiled.ok()) return compile_failed();
@@ -52,7 +52,7 @@ bool LoadRun::go() {
 
 // Read under the lock: another run may have just rewritten them.
 bool LoadRun::lock_and_read_records() {
-  lock_ = LoadLock::acquire(diag_, session_.options().lock_patience);
+  lock_ = LoadLock::acquire(diag_, context_.options.lock_patience);
   if (!lock_) return false;
   store_ = std::make_unique<OwnershipStore>(diag_);
   previous_ = store_->load(source_);
@@ -87,7 +87,7 @@ void LoadRun::compile_streaming() {
   const compiler::Plan& plan = result_.compiled.plan;
   GatedStreamer streamer(first_pass, plan, kStreamingFlows,
                          [&](std::size_t flows) -> backends::KernelLoad* {
-                           backends::KernelBackend* kernel = session_.kernel(false);
+                           backends::KernelBackend* kernel = context_.kernel(false);
                            if (kernel == nullptr) return nullptr;
                            kernel_load_ = kernel->begin_load(plan, Action::Add, scope_,
                                                              settings(flows));
@@ -96,7 +96,7 @@ void LoadRun::compile_streaming() {
   compiler::ListenerPair both(request_.compile.listener, &streamer);
   compiler::CompileRequest streamed = request_.compile;
   streamed.listener = &both;
-  compiler::compile_config(streamed, session_.resolver(), diag_, result_.compiled);
+  compiler::compile_config(streamed, context_.resolver, diag_, result_.compiled);
   if (result_.compiled.ok()) streamer.settle();
 }
 
@@ -104,11 +104,11 @@ void LoadRun::compile_streaming() {
 // flows are fed to the load when it finishes.
 void LoadRun::compile_reading_kernel() {
   if (adding_)
-    if (backends::KernelBackend* kernel = session_.kernel(false)) {
+    if (backends::KernelBackend* kernel = context_.kernel(false)) {
       kernel_load_ = kernel->begin_load(result_.compiled.plan, Action::Add, scope_, settings());
       reader_ = std::thread([load = kernel_load_.get()] { load->learn_kernel(); });
     }
-  compiler::compile_config(request_.compile, session_.resolver(), diag_, result_.compiled);
+  compiler::compile_config(request_.compile, context_.resolver, diag_, result_.compiled);
 }
 
 bool LoadRun::compile_failed() {
@@ -123,21 +123,21 @@ bool LoadRun::apply() {
   if (plan.empty() && previous_.empty()) return true;
   std::unique_ptr<backends::IkeBackend> ike;
   if (!plan.ikes.empty() || !previous_.entries.empty()) {
-    ike = session_.ike_daemon();
+    ike = context_.ike_daemon();
     // A daemon that is still starting gets a moment, when asked for.
-    const auto until = std::chrono::steady_clock::now() + session_.options().daemon_patience;
+    const auto until = std::chrono::steady_clock::now() + context_.options.daemon_patience;
     while (!ike && !plan.ikes.empty() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      ike = session_.ike_daemon();
+      ike = context_.ike_daemon();
     }
     if (!ike && !plan.ikes.empty() && adding_) {
       diag_.failure("the file has ike rules but no IKE daemon was found: " +
-                    session_.ike_daemons_looked_for() + "; nothing was loaded");
+                    context_.ike_daemons_looked_for() + "; nothing was loaded");
       if (kernel_load_) kernel_load_->undo();
       return interrupted(false);
     }
   }
-  const auto& wait = session_.options().wait;
+  const auto& wait = context_.options.wait;
   if (ike && adding_ && !ike->preflight(plan)) {
     if (kernel_load_) kernel_load_->undo();
     return interrupted(false);
@@ -155,7 +155,7 @@ bool LoadRun::apply() {
     // The daemon an earlier load used is not running: what it held is
     // gone with it (a daemon starting again holds nothing), or will be
     // removed by the next load that finds it.
-    diag_.warning("no IKE daemon answers (" + session_.ike_daemons_looked_for() +
+    diag_.warning("no IKE daemon answers (" + context_.ike_daemons_looked_for() +
                   "); what an earlier load of this file gave it was not checked");
     if (adding_)
       for (const auto& e : previous_.entries) now_.add(e);
@@ -179,7 +179,7 @@ bool LoadRun::apply_kernel() {
     return true;
   }
   if (!kernel_load_) {
-    backends::KernelBackend* kernel = session_.kernel();
+    backends::KernelBackend* kernel = context_.kernel(true);
     if (kernel == nullptr) return false;
     kernel_load_ = kernel->begin_load(plan, request_.action, scope_, settings());
   }

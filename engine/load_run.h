@@ -25,17 +25,33 @@
 #include <string>
 #include <thread>
 
+#include <functional>
+
 #include "backends/backend.h"
 #include "common/signals.h"
+#include "compiler/resolver.h"
 #include "engine/load_lock.h"
+#include "engine/load_request.h"
 #include "engine/ownership_store.h"
-#include "engine/session.h"
 
 namespace ipsecctl::engine {
 
+// What a load needs of the session that runs it, and no more.
+struct LoadContext {
+  Diagnostics& diagnostics;
+  compiler::Resolver& resolver;
+  const SessionOptions& options;
+  // The kernel backend, opened on first use; nullptr after reporting why
+  // not (with `report` false, silently: a later call reports it).
+  std::function<backends::KernelBackend*(bool report)> kernel;
+  // The IKE daemon that answers, or nullptr; and why none does.
+  std::function<std::unique_ptr<backends::IkeBackend>()> ike_daemon;
+  std::function<std::string()> ike_daemons_looked_for;
+};
+
 class LoadRun {
  public:
-  LoadRun(Session& session, const LoadRequest& request, LoadResult& result);
+  LoadRun(const LoadContext& context, const LoadRequest& request, LoadResult& result);
   ~LoadRun();
   LoadRun(const LoadRun&) = delete;
   LoadRun& operator=(const LoadRun&) = delete;
@@ -58,7 +74,7 @@ class LoadRun {
   bool interrupted(bool ok);
   backends::LoadSettings settings(std::size_t expected_flows = 0);
 
-  Session& session_;
+  const LoadContext& context_;
   const LoadRequest& request_;
   LoadResult& result_;
   Diagnostics& diag_;

@@ -1,6 +1,5 @@
 #include "engine/session.h"
 
-#include "backends/kernel/kernel_channel.h"
 #include "backends/vici/vici_backend.h"
 #include "engine/load_lock.h"
 #include "engine/load_run.h"
@@ -8,8 +7,12 @@
 
 namespace ipsecctl::engine {
 
-Session::Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver)
-    : options_(std::move(options)), diag_(diagnostics), resolver_(resolver) {}
+Session::Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver,
+                 std::optional<Targets> targets)
+    : options_(std::move(options)),
+      diag_(diagnostics),
+      resolver_(resolver),
+      targets_(targets ? std::move(*targets) : registry_targets(options_)) {}
 
 Session::~Session() = default;
 
@@ -21,7 +24,11 @@ void Session::load(const LoadRequest& request, LoadResult& result) {
       diag_.failure("Syntax error in config file: ipsec rules not loaded");
     return;
   }
-  LoadRun run(*this, request, result);
+  const LoadContext context{diag_, resolver_, options_,
+                            [this](bool report) { return kernel(report); },
+                            [this] { return ike_daemon(); },
+                            targets_.ike_daemons_looked_for};
+  LoadRun run(context, request, result);
   result.ok = run.go();
 }
 
@@ -32,15 +39,8 @@ std::optional<std::vector<backends::vici::ViciConnection>> Session::charon_confi
 
 backends::KernelBackend* Session::kernel(bool report) {
   if (kernel_) return kernel_.get();
-  const auto* info = backends::find_kernel_interface(options_.kernel);
-  if (info == nullptr) {
-    if (report)
-      diag_.failure("unknown kernel interface '" + options_.kernel +
-                  "' (known: " + backends::kernel_interface_names() + ")");
-    return nullptr;
-  }
   try {
-    kernel_ = info->make(diag_, resolver_);
+    kernel_ = targets_.kernel(diag_, resolver_);
   } catch (const backends::KernelError& error) {
     if (report) diag_.failure(error.what());
     return nullptr;
@@ -48,22 +48,7 @@ backends::KernelBackend* Session::kernel(bool report) {
   return kernel_.get();
 }
 
-std::unique_ptr<backends::IkeBackend> Session::ike_daemon() {
-  for (const auto& daemon : backends::ike_daemons()) {
-    if (options_.ike != "auto" && options_.ike != daemon.name) continue;
-    if (daemon.present(options_.endpoints)) return daemon.make(options_.endpoints, diag_);
-  }
-  return nullptr;
-}
-
-std::string Session::ike_daemons_looked_for() const {
-  std::string reasons;
-  for (const auto& daemon : backends::ike_daemons()) {
-    if (options_.ike != "auto" && options_.ike != daemon.name) continue;
-    reasons += (reasons.empty() ? "" : ", and ") + daemon.absent_reason(options_.endpoints);
-  }
-  return reasons;
-}
+std::unique_ptr<backends::IkeBackend> Session::ike_daemon() { return targets_.ike_daemon(diag_); }
 
 bool Session::flush() {
   auto lock = LoadLock::acquire(diag_, options_.lock_patience);
@@ -82,7 +67,7 @@ bool Session::flush() {
   if (!daemon_entries.empty()) {
     auto ike = ike_daemon();
     if (!ike) {
-      diag_.warning("no IKE daemon answers (" + ike_daemons_looked_for() +
+      diag_.warning("no IKE daemon answers (" + targets_.ike_daemons_looked_for() +
                     "); the tunnels ipsecctl gave it are flushed from the kernel only");
       // Each record keeps its daemon part, for the next load to check.
       for (const std::string& source : sources) {

@@ -27,60 +27,20 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "backends/registry.h"
 #include "backends/vici/vici_config.h"
 #include "common/diagnostics.h"
-#include "compiler/compile_config.h"
 #include "compiler/resolver.h"
+#include "engine/load_request.h"
+#include "engine/targets.h"
 
 namespace ipsecctl::engine {
 
-struct SessionOptions {
-  std::string kernel = "xfrm";  // a name from backends::kernel_interfaces()
-  std::string ike = "auto";     // "auto" or a name from backends::ike_daemons()
-  backends::DaemonEndpoints endpoints;
-  // How long to wait for another ipsecctl that is changing the kernel.
-  std::chrono::milliseconds lock_patience = std::chrono::seconds(60);
-  // --wait: after a load, how long to wait for its tunnels to come up.
-  std::optional<std::chrono::seconds> wait;
-  // --wait-daemon: how long a load of ike rules waits for an IKE daemon
-  // to answer (one that is still starting, at boot or after a restart).
-  std::chrono::seconds daemon_patience{0};
-};
-
-enum class LoadMode {
-  Check,  // -n: compile only
-  Load,   // -f (or -d -f): change the kernel and the daemon
-  Diff,   // --diff: compare with them, change nothing
-};
-
-struct LoadRequest {
-  compiler::CompileRequest compile;  // the file, defines, -v listener, ...
-  backends::Action action = backends::Action::Add;
-  LoadMode mode = LoadMode::Load;
-  // Keep each changed entry (for --diff and -v), not only the counts.
-  bool list_changes = false;
-  // --as FILE: the records are FILE's, as if the file had been read from
-  // there (a staged copy checked, or loaded, in place of the live one).
-  std::string record_as;
-};
-
-struct LoadResult {
-  bool ok = false;
-  compiler::CompileResult compiled;
-  // What changed (or, for Diff, would change): the kernel's, then the
-  // daemon's when there is one.
-  std::vector<backends::BackendChanges> changes;
-  bool changed() const {
-    for (const auto& c : changes)
-      if (c.any()) return true;
-    return false;
-  }
-};
-
 class Session {
  public:
-  Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver);
+  // `targets`: what the session loads into; by default the registry's, as
+  // `options` name them (tests give an in-memory kernel and a fake daemon).
+  Session(SessionOptions options, Diagnostics& diagnostics, compiler::Resolver& resolver,
+          std::optional<Targets> targets = std::nullopt);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -103,23 +63,20 @@ class Session {
   // When each file was last loaded successfully.
   std::vector<std::pair<std::string, std::chrono::system_clock::time_point>> load_times();
 
-  // For the load sequence (engine/load_run): the kernel backend, opened on
-  // first use; nullptr after reporting why it cannot be (or, with
-  // `report` false, without a word: a later call reports it).
-  backends::KernelBackend* kernel(bool report = true);
-  // The daemon that will take ike rules: the one --ike names, or the first
-  // of the registry that answers.
-  std::unique_ptr<backends::IkeBackend> ike_daemon();
-  // Why none was found, for messages.
-  std::string ike_daemons_looked_for() const;
   const SessionOptions& options() const { return options_; }
-  Diagnostics& diagnostics() { return diag_; }
-  compiler::Resolver& resolver() { return resolver_; }
 
  private:
+  // The kernel backend, opened on first use; nullptr after reporting why it
+  // cannot be (or, with `report` false, without a word: a later call
+  // reports it).
+  backends::KernelBackend* kernel(bool report = true);
+  // The daemon that will take ike rules, or nullptr when none answers.
+  std::unique_ptr<backends::IkeBackend> ike_daemon();
+
   SessionOptions options_;
   Diagnostics& diag_;
   compiler::Resolver& resolver_;
+  Targets targets_;
   std::unique_ptr<backends::KernelBackend> kernel_;  // opened on first use
 };
 

@@ -11,17 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "backends/kernel_error.h"
 #include "backends/kernel_objects.h"
 #include "backends/snapshot.h"
 
 namespace ipsecctl::backends {
-
-// The kernel interface itself failed (no permission, no such protocol, a
-// broken socket): one line for the user, nothing else can go on.
-class KernelError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 enum class ChangeKind : std::uint8_t {
   AddPolicy, UpdatePolicy, DeletePolicy, AddState, DeleteState

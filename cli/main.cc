@@ -113,6 +113,8 @@ class Run {
       json.ok = result.ok;
       json.dry_run = options_.diff;
       json.show_keys = options_.show_keys;
+      if (options_.diff && result.ok)
+        json.text = output::render_changes_text(result.changes, resolver_, options_.show_keys);
       text = output::render_changes_json(result.changes, diagnostics_, json);
     } else if (request.list_changes && result.ok && !options_.no_action) {
       text = output::render_changes_text(result.changes, resolver_, options_.show_keys);

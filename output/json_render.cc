@@ -369,6 +369,7 @@ std::string render_changes_json(const std::vector<backends::BackendChanges>& cha
   bool changed = false;
   for (const auto& c : changes) changed = changed || c.any();
   w.key("changed").boolean(changed);
+  if (!options.text.empty()) w.field("text", options.text);
   w.key("backends").begin_array();
   for (const auto& backend : changes) {
     w.begin_object();

@@ -34,6 +34,9 @@ struct ChangesJsonOptions {
   bool ok = true;
   bool dry_run = false;
   bool show_keys = false;  // -k: SA keys of changed SAs
+  // The same changes as --diff's text (output/change_text), for callers
+  // that show both without asking twice (the Ansible module); "" for none.
+  std::string text;
 };
 std::string render_changes_json(const std::vector<backends::BackendChanges>& changes,
                                 const Diagnostics& diagnostics, const ChangesJsonOptions& options);

@@ -160,20 +160,20 @@ def main():
         compared = ["-f", p["src"]]
         if module.check_mode and p["staged_src"] and not removing:
             compared = ["--as", p["src"], "-f", p["staged_src"]]
-        rc, out, err = run(module, "--diff", *removing, *compared)
+        # One run answers both: the counts and, as "text", the lines the
+        # text form prints.
+        rc, out, err = run(module, "--diff", "-j", *removing, *compared)
         if rc not in (0, 2):
             failure(module, "ipsecctl --diff", rc, err)
-        lines = out.splitlines()
-        result["changes"] = [line for line in lines if not line.startswith("#")]
+        document = json.loads(out)
+        text = document.get("text", "")
+        result["changes"] = [line for line in text.splitlines() if not line.startswith("#")]
         if module._diff:
-            result["diff"] = dict(prepared=out)
+            result["diff"] = dict(prepared=text)
         if module.check_mode:
-            jrc, jout, jerr = run(module, "--diff", "-j", *removing, *compared)
-            if jrc not in (0, 2):
-                failure(module, "ipsecctl --diff -j", jrc, jerr)
-            result["counts"] = counts_of(json.loads(jout))
+            result["counts"] = counts_of(document)
             # Not as rc: Ansible takes a nonzero rc for a failed task.
-            result.update(changed=jrc == 2)
+            result.update(changed=rc == 2)
             module.exit_json(**result)
 
     args = ["-j", *removing, "-f", p["src"]]

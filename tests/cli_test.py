@@ -155,7 +155,7 @@ def main():
         # IKE versions: the option, the file's macro, -D over both.
         v1 = b"ike esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"a\"\n"
         v2 = b"ike esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 main enc aes-256-gcm " \
-             b"auth hmac-sha2-384 group ecp384 psk \"b\"\n"
+             b"auth hmac-sha2-384 group ecp384 dstid 192.0.2.2 psk \"b\"\n"
         mixed = write(tmp, "mixed.conf", v1 + b"ipsecctl_ike_version = \"2\"\n" + v2)
         rc, out, err, _ = run(b, ["-nv", "-f", mixed])
         check("-nv: isakmpd's commands for the IKEv1 rule, swanctl.conf for the IKEv2 one",

@@ -225,12 +225,20 @@ ViciSection child_settings(const IkeEntry& r, const compiler::IkePolicy& policy)
 }
 
 // A shared secret owned by what tells this peer apart: its address
-// (charon falls back to the addresses when the identities do not decide)
-// and the identity it must show. No owner at all makes a default secret.
+// (IKEv1: charon falls back to the addresses when the identities do not
+// decide) and the identity it must show. No owner at all makes a default
+// secret.
+//
+// IKEv2 has no such fallback: charon picks the key by identities only, and
+// as the initiator before the peer has said who it is (its identity is
+// then %any). Without a dstid the key is also owned by %any, so that
+// charon finds it; translate() refuses two such keys that differ, since
+// nothing could tell them apart.
 ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
   std::vector<std::string> owners;
   if (r.peer) add_owner(owners, compiler::format_address_hex(r.peer->address));
   if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
+  else if (r.version != IkeVersion::V1) add_owner(owners, "%any");
   ViciSecret secret;
   secret.base_id = "ike-ipsecctl-" + connection;
   secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
@@ -324,8 +332,6 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
   std::map<std::string, std::size_t> by_name;
   std::vector<Group> groups;
   bool refused = false;
-  const IkeEntry* unbound_secret = nullptr;  // a psk with neither peer nor dstid
-  const IkeEntry* bound_secret = nullptr;
   for (const IkeEntry& r : plan.ikes) {
     // What the rule means is the compiler's decision (ike_policy); what
     // OpenBSD refuses is refused here too.
@@ -357,13 +363,30 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       continue;
     }
     add_rule(groups[it->second], r, policy, names, fresh);
-    if (r.psk) (r.peer || r.dstid ? bound_secret : unbound_secret) = &r;
   }
-  if (unbound_secret != nullptr && bound_secret != nullptr)
-    diag.warning_at(unbound_secret->origin,
-                    "this psk has neither a peer address nor a dstid to bind it to: charon "
-                    "would offer it to every peer it cannot tell apart by identity",
-                    "give the rule a peer or a dstid, or give the other rules a dstid");
+  // An IKEv2 key without a dstid is owned by %any (see secret_of), as is
+  // a key with neither peer nor dstid (a default secret), and charon looks
+  // a key up by (local identity, %any) for every rule without a dstid,
+  // IKEv1 ones included (those fall back to the addresses only when
+  // nothing matched): once such a key exists, it is the one found for all
+  // of them, so every key without a dstid must be that key.
+  const auto any_owned = std::find_if(plan.ikes.begin(), plan.ikes.end(), [](const IkeEntry& r) {
+    return r.psk && !r.dstid && (r.version != IkeVersion::V1 || !r.peer);
+  });
+  for (auto r = plan.ikes.begin(); any_owned != plan.ikes.end() && r != plan.ikes.end(); ++r) {
+    if (r == any_owned || !r->psk || r->dstid || r->psk_text == any_owned->psk_text) continue;
+    // plan.ikes is in rule order: the error goes to the later of the two.
+    const IkeEntry& later = r > any_owned ? *r : *any_owned;
+    const IkeEntry& earlier = r > any_owned ? *any_owned : *r;
+    diag.error_at(later.origin,
+                  "charon picks a pre-shared key by the peers' identities, and this rule and "
+                  "the one at " + diag.describe(earlier.origin) +
+                      " have different keys and no dstid to tell their peers apart",
+                  std::string(any_owned->peer ? "give the IKEv2 rule" : "give the rule without a peer") +
+                      " the dstid its peer shows (dstid ADDRESS for a peer that identifies "
+                      "with its address), or the other rules theirs");
+    refused = true;
+  }
   if (refused) return std::nullopt;
   std::vector<ViciConnection> out;
   for (Group& g : groups) out.push_back(finish_group(g, source_for));

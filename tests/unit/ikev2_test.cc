@@ -86,11 +86,11 @@ TEST(IkeV2, TheVersionHoldsForTheRulesAfterItsMacroOnly) {
   auto t = translate_text(
       "ike esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"a\"\n"
       "ipsecctl_ike_version = \"2\"\n"
-      "ike esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 psk \"b\"\n"
+      "ike esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 dstid 192.0.2.2 psk \"b\"\n"
       "ipsecctl_ike_version = \"any\"\n"
-      "ike passive esp from 10.0.1.0/24 to any psk \"c\"\n"
+      "ike passive esp from 10.0.1.0/24 to any psk \"a\"\n"
       "ipsecctl_ike_version = \"1\"\n"
-      "ike esp from 10.0.1.0/24 to 10.0.4.0/24 peer 192.0.2.4 psk \"d\"\n");
+      "ike esp from 10.0.1.0/24 to 10.0.4.0/24 peer 192.0.2.4 psk \"a\"\n");
   ASSERT_TRUE(t.conns) << t.err;
   std::vector<std::string> versions;
   for (const auto& c : *t.conns) versions.push_back(value_of(sub(c.load_conn, c.name), "version"));
@@ -158,6 +158,75 @@ TEST(IkeV2, OnePeerSpeaksOneVersion) {
                        "to version 1 by test.conf:1"),
             std::string::npos)
       << t.err;
+}
+
+// charon picks an IKEv2 key by identities alone, the initiator's before
+// the peer has said who it is: a key without a dstid is also %any's, and
+// then the key charon finds for every rule without a dstid (IKEv1 ones
+// too, which look identities up before addresses): a different key
+// without a dstid is refused.
+TEST(IkeV2, KeysWithoutDstidAreFoundAndMustNotDiffer) {
+  auto one = translate_text(
+      "ipsecctl_ike_version = \"2\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"same\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 psk \"same\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.4.0/24 peer 192.0.2.3 dstid gw3.example "
+      "psk \"other\"\n");
+  ASSERT_TRUE(one.conns) << one.err;
+  EXPECT_EQ(list_of(one.conns->at(0).secret->body, "owners"),
+            (std::vector<std::string>{"192.0.2.1", "%any"}));
+  EXPECT_EQ(list_of(one.conns->at(2).secret->body, "owners"),
+            (std::vector<std::string>{"192.0.2.3", "gw3.example"}));
+  auto two = translate_text(
+      "ipsecctl_ike_version = \"2\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"one\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 psk \"two\"\n");
+  EXPECT_FALSE(two.conns);
+  EXPECT_NE(two.err.find("test.conf: 3: charon picks a pre-shared key by the peers' "
+                         "identities, and this rule and the one at test.conf:2 have different "
+                         "keys and no dstid"),
+            std::string::npos)
+      << two.err;
+  // A hub with an IKEv1 branch and an IKEv2 one: the IKEv1 rule would be
+  // given the IKEv2 key, whichever comes first; the error names the later.
+  const std::string v1_branch =
+      "ike passive esp from 10.0.0.0/24 to 10.0.20.0/24 peer 198.51.100.20 srcid hub.example "
+      "psk \"two\"\n";
+  const std::string v2_branch =
+      "ike dynamic esp from 10.0.0.0/24 to 10.0.10.0/24 peer 198.51.100.10 ";
+  const std::string v2_key = "psk \"one\"";
+  auto v1_first = translate_text(v1_branch + "ipsecctl_ike_version = \"2\"\n" + v2_branch + v2_key + "\n");
+  EXPECT_FALSE(v1_first.conns);
+  EXPECT_NE(v1_first.err.find("test.conf: 3: charon picks a pre-shared key"),
+            std::string::npos)
+      << v1_first.err;
+  auto v2_first = translate_text("ipsecctl_ike_version = \"2\"\n" + v2_branch + v2_key +
+                                 "\nipsecctl_ike_version = \"1\"\n" + v1_branch);
+  EXPECT_FALSE(v2_first.conns);
+  EXPECT_NE(v2_first.err.find("test.conf: 4: charon picks a pre-shared key by the peers' "
+                              "identities, and this rule and the one at test.conf:2"),
+            std::string::npos)
+      << v2_first.err;
+  // The IKEv2 branch's identity named: its key is no longer %any's.
+  auto named = translate_text(v1_branch + "ipsecctl_ike_version = \"2\"\n" + v2_branch +
+                              "dstid 198.51.100.10 " + v2_key + "\n");
+  ASSERT_TRUE(named.conns) << named.err;
+  EXPECT_EQ(list_of(named.conns->at(1).secret->body, "owners"),
+            std::vector<std::string>{"198.51.100.10"});
+  // A default secret (neither peer nor dstid) is %any's in either version.
+  auto road = translate_text(
+      "ike passive esp from 10.0.1.0/24 to any psk \"road\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 psk \"gw\"\n");
+  EXPECT_FALSE(road.conns);
+  EXPECT_NE(road.err.find("test.conf: 2: charon picks a pre-shared key"), std::string::npos)
+      << road.err;
+  // IKEv1 keys are found by address: nothing changes there.
+  auto v1 = translate_text(
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.2.0/24 peer 192.0.2.1 psk \"one\"\n"
+      "ike dynamic esp from 10.0.1.0/24 to 10.0.3.0/24 peer 192.0.2.2 psk \"two\"\n");
+  ASSERT_TRUE(v1.conns) << v1.err;
+  EXPECT_EQ(list_of(v1.conns->at(0).secret->body, "owners"),
+            std::vector<std::string>{"192.0.2.1"});
 }
 
 TEST(IkeV2, ABadVersionIsAnErrorAtItsMacro) {

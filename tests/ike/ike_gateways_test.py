@@ -695,7 +695,17 @@ def iked_peer(lab, tmp):
     try:
         # iked installs flows and SAs but no route toward the other LAN.
         lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
-        time.sleep(3)
+        # iked prints its policies once it has loaded them: only then does
+        # it answer (on a slow guest, a peer that starts earlier has its
+        # retransmitted first messages answered twice, and gives up).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log.flush()
+            with open(os.path.join(tmp, "iked.log"), errors="replace") as f:
+                if 'ikev2 "gw0"' in f.read():
+                    break
+            time.sleep(0.5)
+        time.sleep(2)
         rule = write_private(tmp, "to-iked.conf", (
             "ipsecctl_ike_version = \"2\"\n"
             "ike dynamic esp from %s to %s peer %s \\\n"
@@ -704,7 +714,7 @@ def iked_peer(lab, tmp):
             "  dstid iked.example psk \"iked secret\"\n") % (lan(0), lan(1), wan(1)))
         rc, _, err = lab.ipsecctl(0, "-f", rule)
         check("iked: ipsecctl loads the IKEv2 rule that matches iked.conf", rc == 0, err)
-        up, counts = sniff(lab, 0, 15, lambda: lab.ping_until(0, 1, 13))
+        up, counts = sniff(lab, 0, 32, lambda: lab.ping_until(0, 1, 30))
         log.flush()
         with open(os.path.join(tmp, "iked.log"), errors="replace") as f:
             iked_log = "".join(f.readlines()[-30:])

@@ -106,7 +106,7 @@ std::string trace_line(const unsigned char* p, std::size_t n, const sockaddr_ll&
   if (plaintext_echo(p, n)) {
     std::snprintf(buf, sizeof buf, " %s ttl %u id %u", p[header] == 8 || p[header] == 128
                                                             ? "request" : "reply",
-                  v4 ? p[8] : p[7], v4 ? (p[4] << 8 | p[5]) : 0U);
+                  v4 ? p[8] : p[7], v4 ? static_cast<unsigned>(p[4] << 8 | p[5]) : 0U);
     what = addresses_of(p, n) + buf;
   } else if (proto == 50 && n >= header + 8) {
     std::snprintf(buf, sizeof buf, " esp spi %02x%02x%02x%02x seq %u", p[header], p[header + 1],

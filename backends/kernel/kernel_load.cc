@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 #include <tuple>
 
 
@@ -211,17 +212,19 @@ bool ChannelLoad::finish() {
 
 bool ChannelLoad::refuse_inexpressible() {
   bool refused = false;
-  for (std::uint32_t i : refused_) {
-    diag_.error_at(plan_.flows[i].origin, *lowering().check_flow(plan_.flows[i]));
+  // One rule gives several flows (out and in) and SAs (spi A:B): its
+  // reason is said once.
+  std::set<std::tuple<std::uint32_t, std::uint32_t, std::string>> said;
+  auto refuse = [&](SourceLocation origin, const std::string& why) {
+    if (said.emplace(origin.file, origin.line, why).second) diag_.error_at(origin, why);
     refused = true;
-  }
+  };
+  for (std::uint32_t i : refused_)
+    refuse(plan_.flows[i].origin, *lowering().check_flow(plan_.flows[i]));
   for (const auto& sa : plan_.sas) {
     auto why = lowering().check_sa(sa);
     if (!why && adding_) why = channel_.check_state(lowering().lower_sa(sa));
-    if (why) {
-      diag_.error_at(sa.origin, *why);
-      refused = true;
-    }
+    if (why) refuse(sa.origin, *why);
   }
   if (adding_)
     for (const auto& bundle : plan_.bundles) {
@@ -405,7 +408,11 @@ KernelPolicy ChannelLoad::policy_of(const Change& c) const {
   if (c.original)
     if (auto it = policy_originals_.find(c.ref); it != policy_originals_.end()) return it->second;
   const Desired& d = desired_[c.ref];
-  return lowering().lower_policy(plan_.flows[d.flow], d.sub);
+  // As the kernel will hold it (and as it was compared): what -v and
+  // --diff report is then what -s shows afterwards.
+  KernelPolicy p = lowering().lower_policy(plan_.flows[d.flow], d.sub);
+  channel_.normalize(p);
+  return p;
 }
 
 const KernelState& ChannelLoad::state_of(const Change& c) const {

@@ -190,29 +190,48 @@ void ChannelLoad::build_report() {
     return std::nullopt;
   };
   std::set<Fingerprint> stale_shown;  // stale ones, by their `in` form: few
-  // Where each `in` flow's `in` policy is (desired_ is sorted by identity).
-  std::vector<std::uint32_t> in_policy_of_flow;
-  for (const Change& c : changes_) {
-    if (!is_policy(c.kind)) continue;
-    const ChangeVerb verb = c.stale || c.kind == ChangeKind::DeletePolicy ? ChangeVerb::Remove
-                            : c.kind == ChangeKind::UpdatePolicy         ? ChangeVerb::Change
-                                                                         : ChangeVerb::Add;
-    // The later copy of a flow written twice went out early and was
-    // refused: no change.
-    if (!c.stale && desired_[c.ref].presence == Presence::Duplicate) continue;
-    const bool fwd = is_fwd(c);
-    if (c.stale) {
-      KernelPolicy in_form = stale_policies_[c.ref];
-      if (fwd) in_form.dir = PolicyDir::In;
-      if (!stale_shown.insert(policy_identity(in_form)).second) continue;
-    } else if (fwd) {
+  // The desired `in` policy a `fwd` one belongs to, if its flow stays
+  // (desired_ is sorted by identity).
+  std::vector<std::uint32_t> in_policy_of_flow;  // built on first need
+  auto desired_in = [&](const Change& c) -> const Desired* {
+    if (!c.stale) {
       if (in_policy_of_flow.empty()) {
         in_policy_of_flow.resize(plan_.flows.size());
         for (std::uint32_t k = 0; k < desired_.size(); ++k)
           if (desired_[k].sub == 0) in_policy_of_flow[desired_[k].flow] = k;
       }
-      if (verb_of(desired_[in_policy_of_flow[desired_[c.ref].flow]].presence) == verb)
-        continue;  // its `in` policy says it
+      return &desired_[in_policy_of_flow[desired_[c.ref].flow]];
+    }
+    KernelPolicy in_form = stale_policies_[c.ref];
+    in_form.dir = PolicyDir::In;
+    const Fingerprint id = policy_identity(in_form);
+    auto it = std::lower_bound(desired_.begin(), desired_.end(), id,
+                               [](const Desired& d, const Fingerprint& f) { return d.id < f; });
+    return it != desired_.end() && it->id == id ? &*it : nullptr;
+  };
+  for (const Change& c : changes_) {
+    if (!is_policy(c.kind)) continue;
+    ChangeVerb verb = c.stale || c.kind == ChangeKind::DeletePolicy ? ChangeVerb::Remove
+                      : c.kind == ChangeKind::UpdatePolicy         ? ChangeVerb::Change
+                                                                   : ChangeVerb::Add;
+    // The later copy of a flow written twice went out early and was
+    // refused: no change.
+    if (!c.stale && desired_[c.ref].presence == Presence::Duplicate) continue;
+    const bool fwd = is_fwd(c);
+    // A `fwd` policy is its `in` flow's: said by the `in` policy when that
+    // changes too. One that comes or goes while its flow stays (an `in`
+    // flow moving between tunnel and transport mode gains or loses it) is
+    // a change of that flow.
+    if (fwd) {
+      if (const Desired* in = desired_in(c)) {
+        if (verb_of(in->presence)) continue;
+        if (adding_) verb = ChangeVerb::Change;
+      }
+    }
+    if (c.stale) {
+      KernelPolicy in_form = stale_policies_[c.ref];
+      if (fwd) in_form.dir = PolicyDir::In;
+      if (!stale_shown.insert(policy_identity(in_form)).second) continue;
     }
     flows.count(verb);
     if (!settings_.list_changes) continue;

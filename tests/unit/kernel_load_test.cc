@@ -378,6 +378,35 @@ TEST(KernelLoad, ADryRunCountsWhatLeftTheFileAsRemoved) {
   EXPECT_EQ(lab.kernel().spd.size(), 6u);
 }
 
+// An `in` flow to a peer with a transport SA is a transport policy
+// without `fwd`; without the SA it becomes a tunnel one with its `fwd`.
+// That is one changed flow, not a change and an addition (the property
+// test in the guest found the extra line).
+TEST(KernelLoad, AnInFlowThatGainsItsFwdPolicyIsOneChange) {
+  const std::string flow = "flow esp in from 10.3.0.0/24 to 10.4.2.0/24 peer 192.0.2.14\n";
+  const std::string sa =
+      "esp transport from 192.0.2.1 to 192.0.2.14 spi 0x1000:0x1001 auth hmac-sha1 enc aes "
+      "authkey 0x" + std::string(40, '1') + ":0x" + std::string(40, '2') + " enckey 0x" +
+      std::string(32, '3') + ":0x" + std::string(32, '4') + "\n";
+  KernelLab lab;
+  ASSERT_TRUE(lab.load("a.conf", sa + flow));
+  EXPECT_EQ(lab.kernel().spd.size(), 1u);  // transport: no fwd
+  for (bool dry : {true, false}) {
+    ASSERT_TRUE(lab.load("a.conf", flow, Way::Ordinary, Action::Add, -1, dry));
+    const auto flows = lab.changes.counts.at(backends::kFlows);
+    EXPECT_EQ(flows.changed, 1u) << (dry ? "dry run" : "load");
+    EXPECT_EQ(flows.added + flows.removed, 0u) << (dry ? "dry run" : "load");
+    EXPECT_EQ(lab.changes.entries.size(), 3u);  // the flow, and the two SAs removed
+  }
+  EXPECT_EQ(lab.kernel().spd.size(), 2u);  // tunnel: in and fwd
+  // And back: the fwd goes with the same one change.
+  ASSERT_TRUE(lab.load("a.conf", sa + flow));
+  const auto flows = lab.changes.counts.at(backends::kFlows);
+  EXPECT_EQ(flows.changed, 1u);
+  EXPECT_EQ(flows.added + flows.removed, 0u);
+  EXPECT_EQ(lab.kernel().spd.size(), 1u);
+}
+
 TEST(KernelLoad, AFirstLoadReportsEveryFlowAndSaAsAdded) {
   for (Way way : {Way::Ordinary, Way::Streamed}) {
     KernelLab lab;

@@ -527,6 +527,7 @@ conn gw
     finally:
         pluto_proc.kill()
         pluto_proc.wait(timeout=10)
+        lab.sh("ip", "route", "del", lan(0), ns=lab.gw[1], check_rc=False)
 
 
 # --- 5. IKEv2: seed 002's route-based tunnel, libreswan and OpenBSD's iked ---------
@@ -564,8 +565,10 @@ def routed_v2(lab, tmp):
         lab.sh("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding", ns=g)
         lab.sh("ip", "link", "add", "sec6", "type", "xfrm", "dev", "wan", "if_id", "6", ns=g)
         lab.sh("ip", "link", "set", "sec6", "up", ns=g)
-        lab.sh("ip", "route", "add", lan(1 - i), "dev", "sec6", ns=g)
-        lab.sh("ip", "-6", "route", "add", lan6(1 - i) + "/64", "dev", "sec6", ns=g)
+        # replace: a scenario before may have left its own route there
+        # (pluto installs one toward the other LAN).
+        lab.sh("ip", "route", "replace", lan(1 - i), "dev", "sec6", ns=g)
+        lab.sh("ip", "-6", "route", "replace", lan6(1 - i) + "/64", "dev", "sec6", ns=g)
         confs[i] = write_private(tmp, "routed-v2-%d.conf" % i, (
             "ipsecctl_ike_version = \"2\"\n"
             "ike dynamic interface sec6 local %s peer %s \\\n"
@@ -657,6 +660,7 @@ conn gw
     finally:
         proc.kill()
         proc.wait(timeout=10)
+        lab.sh("ip", "route", "del", lan(0), ns=lab.gw[1], check_rc=False)
 
 
 def iked_peer(lab, tmp):
@@ -731,7 +735,8 @@ def iked_peer(lab, tmp):
             proc.wait(timeout=10)
         log.close()
         subprocess.run(["pkill", "-f", "iked -T -dv -f " + conf])
-        for what in (("xfrm", "state", "flush"), ("xfrm", "policy", "flush")):
+        for what in (("xfrm", "state", "flush"), ("xfrm", "policy", "flush"),
+                     ("route", "del", lan(0))):
             lab.sh("ip", *what, ns=lab.gw[1], check_rc=False)
 
 

@@ -12,7 +12,7 @@
 # unit tests and the fuzz replays).
 #
 # The qemu tier runs in the background from the moment the plain build is
-# done, its three guests side by side (each is one emulated CPU that
+# done, three of its guests at a time (each is one emulated CPU that
 # mostly waits on its scenario's timers); the sanitizer build (also the
 # fuzzers' build) compiles beside the plain suite, and the package beside
 # the sanitizer suite; each is waited for where it is needed. Each step's wall time is printed
@@ -77,6 +77,7 @@ ctest_in() {
   (cd "$dir" && ctest --output-on-failure -LE "$PRIVILEGED|$excluded" "$@") || return 1
   (cd "$dir" && $SUDO env IPSECCTL_REQUIRE_ALL_TIERS=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
      UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" IPSECCTL_CONFORMANCE_SAMPLE="${IPSECCTL_CONFORMANCE_SAMPLE:-}" \
+     IPSECCTL_PROPERTY_SEQUENCES="${IPSECCTL_PROPERTY_SEQUENCES:-}" \
      ctest --output-on-failure -L "$PRIVILEGED" -LE "$excluded" "$@")
 }
 
@@ -149,9 +150,12 @@ deb_build() {
 deb_build > "$deb_log" 2>&1 &
 deb_pid=$!
 
-export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 IPSECCTL_CONFORMANCE_SAMPLE=16
+# The reload property's 10,000 sequences ran in the plain build; the
+# sanitizers take a sample of them (and of the conformance sets).
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 IPSECCTL_CONFORMANCE_SAMPLE=16 \
+  IPSECCTL_PROPERTY_SEQUENCES=300
 step "suite (ASan + UBSan)" ctest_in build-ci-asan qemu -E 'vici_interop|ansible_fleet|systemd_units'
-unset ASAN_OPTIONS UBSAN_OPTIONS IPSECCTL_CONFORMANCE_SAMPLE
+unset ASAN_OPTIONS UBSAN_OPTIONS IPSECCTL_CONFORMANCE_SAMPLE IPSECCTL_PROPERTY_SEQUENCES
 
 # Every parser of untrusted bytes under libFuzzer, briefly; the regression
 # inputs already ran above as ctest cases (fuzz_replay_*).

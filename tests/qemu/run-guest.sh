@@ -5,11 +5,12 @@
 # usage: run-guest.sh CACHE INITRAMFS LOG
 # Environment: GUEST_TIMEOUT (seconds, default 600), GUEST_MEMORY (MiB,
 # default 512), GUEST_APPEND (more kernel arguments), GUEST_QEMU_ARGS
-# (more qemu arguments, e.g. the 9p share of hostfs mode).
+# (more qemu arguments, e.g. the 9p share of hostfs mode), GUEST_CPU (the
+# emulated CPU model, default max).
 set -eu
 cache=$1 initrd=$2 log=$3
 accel=tcg,thread=multi
-cpu=max
+cpu=${GUEST_CPU:-max}
 if [ -r /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then accel=kvm; cpu=host; fi
 status=0
 # shellcheck disable=SC2086

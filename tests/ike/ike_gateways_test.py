@@ -44,13 +44,7 @@ def sniff(lab, i, seconds, action):
     result = action()
     p.wait(timeout=seconds + 30)
     out.seek(0)
-    text = out.read().decode()
-    words = text.split()
-    counts = {words[k]: int(words[k + 1]) for k in range(0, len(words) - 1, 2)
-              if words[k + 1].isdigit()}
-    # Where the first plaintext pings went (esp_sniff's second line).
-    leaks = [w for line in text.splitlines() if line.startswith("plaintext")
-             for w in line.split()[1:]]
+    counts, leaks = ikelab.sniff_result(out.read().decode())
     if leaks:
         counts["plaintext"] = leaks
     return result, counts
@@ -468,65 +462,76 @@ def route_based(lab, tmp):
 # --- 4. libreswan's pluto as the foreign peer ----------------------------------------
 
 def libreswan(lab, tmp):
+    """libreswan accepting IKEv1, main mode with a PSK."""
+    pluto_peer(lab, tmp, "1")
+
+
+def pluto_peer(lab, tmp, version):
+    """pluto on gw1 as ipsecctl's peer on gw0: IKEv1 (ikev1-policy=accept)
+    or IKEv2 as libreswan ships now (ikev1-policy=drop)."""
+    what = "libreswan" if version == "1" else "libreswan IKEv2"
     pluto = shutil.which("pluto") or ("/usr/libexec/ipsec/pluto"
                                       if os.path.exists("/usr/libexec/ipsec/pluto") else None)
     if not pluto:
-        check("libreswan: pluto is available in this guest", False,
+        check("%s: pluto is available in this guest" % what, False,
               "no pluto: the guest overlay lacks libreswan")
         return
     fresh_daemons(lab, (0,))
     lab.stop(1)
-    d = os.path.join(tmp, "pluto")
+    d = os.path.join(tmp, "pluto-v" + version)
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
     os.makedirs(os.path.join(d, "nss"), exist_ok=True)
+    suites = ("ikev2=no\n    ike=aes256-sha2_256;modp2048\n    phase2alg=aes256-sha2_256;modp2048"
+              "\n    ikelifetime=24h\n    salifetime=2h" if version == "1" else
+              "ikev2=yes\n    ike=aes256-sha2_256;modp2048\n    esp=aes256-sha2_256;modp2048")
     with open(os.path.join(d, "ipsec.conf"), "w") as f:
         f.write("""config setup
-    ikev1-policy=accept
+    ikev1-policy=%s
     protostack=xfrm
     logfile=%s/pluto.log
 conn gw
     authby=secret
-    ikev2=no
     left=%s
     leftsubnet=%s
     right=%s
     rightsubnet=%s
     rightid=@%s
-    ike=aes256-sha2_256;modp2048
-    phase2alg=aes256-sha2_256;modp2048
-    ikelifetime=24h
-    salifetime=2h
+    %s
     auto=add
-""" % (d, wan(1), lan(1), wan(0), lan(0), ikelab.hostname(0)))
+""" % ("accept" if version == "1" else "drop", d, wan(1), lan(1), wan(0), lan(0),
+       ikelab.hostname(0), suites))
+    secret = "pluto secret v" + version
     with open(os.path.join(d, "ipsec.secrets"), "w") as f:
         # pluto, the responder, looks the secret up by its own address and
         # the identity the ipsecctl side will show: its host name.
-        f.write('%s @%s : PSK "pluto secret"\n' % (wan(1), ikelab.hostname(0)))
+        f.write('%s @%s : PSK "%s"\n' % (wan(1), ikelab.hostname(0), secret))
     lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
-    pluto_proc = subprocess.Popen(lab.in_gateway(1, [
+    proc = subprocess.Popen(lab.in_gateway(1, [
         "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
-        "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run"
-        % (d, pluto, d, d, d)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run" % (d, pluto, d, d, d)]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
-        conf = write_private(tmp, "pluto-peer.conf", seed_rule("dynamic", 0, 1, "pluto secret"))
-        rc, _, err = lab.ipsecctl(0, "-f", conf)
-        check("libreswan: ipsecctl with charon loads against pluto", rc == 0, err)
+        conf = write_private(tmp, "pluto-v%s.conf" % version,
+                             seed_rule("dynamic", 0, 1, secret))
+        rc, _, err = lab.ipsecctl(0, "--ike-version", version, "-f", conf)
+        check("libreswan: ipsecctl with charon loads against pluto" if version == "1" else
+              "libreswan (ikev1-policy=drop): ipsecctl --ike-version 2 loads", rc == 0, err)
         lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
         up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
-        pluto_log = ""
         try:
             with open(os.path.join(d, "pluto.log"), errors="replace") as f:
                 pluto_log = "".join(f.readlines()[-30:])
         except OSError:
-            pass
-        check("libreswan: IKEv1 main mode with pluto, LAN to LAN over ESP",
-              up and encrypted(counts), "%s\n--- pluto\n%s\n%s" % (counts, pluto_log,
-                                                                 evidence(lab, (0,))))
+            pluto_log = ""
+        check("libreswan: IKEv1 main mode with pluto, LAN to LAN over ESP" if version == "1" else
+              "libreswan: IKEv2 with pluto, LAN to LAN over ESP",
+              up and encrypted(counts) and (version == "1" or established_v2(lab, 0)),
+              "%s\n--- pluto\n%s\n%s" % (counts, pluto_log, evidence(lab, (0,))))
         lab.ipsecctl(0, "-d", "-f", conf)
     finally:
-        pluto_proc.kill()
-        pluto_proc.wait(timeout=10)
+        proc.kill()
+        proc.wait(timeout=10)
         lab.sh("ip", "route", "del", lan(0), ns=lab.gw[1], check_rc=False)
 
 
@@ -607,60 +612,7 @@ def routed_v2(lab, tmp):
 
 def libreswan_v2(lab, tmp):
     """libreswan as it ships now (ikev1-policy=drop), IKEv2 only."""
-    pluto = shutil.which("pluto") or ("/usr/libexec/ipsec/pluto"
-                                      if os.path.exists("/usr/libexec/ipsec/pluto") else None)
-    if not pluto:
-        check("libreswan IKEv2: pluto is available in this guest", False, "no pluto")
-        return
-    fresh_daemons(lab, (0,))
-    lab.stop(1)
-    d = os.path.join(tmp, "pluto-v2")
-    os.makedirs(os.path.join(d, "run"), exist_ok=True)
-    os.makedirs(os.path.join(d, "nss"), exist_ok=True)
-    with open(os.path.join(d, "ipsec.conf"), "w") as f:
-        f.write("""config setup
-    ikev1-policy=drop
-    protostack=xfrm
-    logfile=%s/pluto.log
-conn gw
-    authby=secret
-    ikev2=yes
-    left=%s
-    leftsubnet=%s
-    right=%s
-    rightsubnet=%s
-    rightid=@%s
-    ike=aes256-sha2_256;modp2048
-    esp=aes256-sha2_256;modp2048
-    auto=add
-""" % (d, wan(1), lan(1), wan(0), lan(0), ikelab.hostname(0)))
-    with open(os.path.join(d, "ipsec.secrets"), "w") as f:
-        f.write('%s @%s : PSK "pluto v2"\n' % (wan(1), ikelab.hostname(0)))
-    lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
-    proc = subprocess.Popen(lab.in_gateway(1, [
-        "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
-        "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run" % (d, pluto, d, d, d)]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(3)
-        conf = write_private(tmp, "pluto-v2.conf", seed_rule("dynamic", 0, 1, "pluto v2"))
-        rc, _, err = lab.ipsecctl(0, "--ike-version", "2", "-f", conf)
-        check("libreswan (ikev1-policy=drop): ipsecctl --ike-version 2 loads", rc == 0, err)
-        lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
-        up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
-        try:
-            with open(os.path.join(d, "pluto.log"), errors="replace") as f:
-                pluto_log = "".join(f.readlines()[-30:])
-        except OSError:
-            pluto_log = ""
-        check("libreswan: IKEv2 with pluto, LAN to LAN over ESP",
-              up and encrypted(counts) and established_v2(lab, 0),
-              "%s\n--- pluto\n%s\n%s" % (counts, pluto_log, evidence(lab, (0,))))
-        lab.ipsecctl(0, "-d", "-f", conf)
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        lab.sh("ip", "route", "del", lan(0), ns=lab.gw[1], check_rc=False)
+    pluto_peer(lab, tmp, "2")
 
 
 def iked_peer(lab, tmp):
@@ -740,30 +692,24 @@ def iked_peer(lab, tmp):
             lab.sh("ip", *what, ns=lab.gw[1], check_rc=False)
 
 
+def hub_and_edit(lab, tmp):
+    main, d = hub(lab, tmp)
+    edited_reload(lab, tmp, main, d)
+
+
+# In order; the second list needs kernel ESP (the qemu guest).
+SCENARIOS = [("staggered", staggered), ("together", together),
+             ("identities", identities_and_failures), ("hub", hub_and_edit)]
+KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
+                    ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
+
+
 def run(lab, tmp):
     # IKE_SCENARIOS=a,b runs some only (while working on them).
     only = set(filter(None, os.environ.get("IKE_SCENARIOS", "").split(",")))
-    wanted = lambda name: not only or name in only  # noqa: E731
-    if wanted("staggered"):
-        staggered(lab, tmp)
-    if wanted("together"):
-        together(lab, tmp)
-    if wanted("identities"):
-        identities_and_failures(lab, tmp)
-    if wanted("hub"):
-        main, d = hub(lab, tmp)
-        edited_reload(lab, tmp, main, d)
-    if ARGS.kernel == "netlink":
-        if wanted("routed"):
-            route_based(lab, tmp)
-        if wanted("libreswan"):
-            libreswan(lab, tmp)
-        if wanted("routed-v2"):
-            routed_v2(lab, tmp)
-        if wanted("libreswan-v2"):
-            libreswan_v2(lab, tmp)
-        if wanted("iked"):
-            iked_peer(lab, tmp)
+    for name, scenario in SCENARIOS + (KERNEL_SCENARIOS if ARGS.kernel == "netlink" else []):
+        if not only or name in only:
+            scenario(lab, tmp)
 
 
 def main():

@@ -404,6 +404,17 @@ def run_in_lab(prefix, make_lab, body):
     return summary()
 
 
+def sniff_result(text):
+    """esp_sniff's output read: ({"esp": n, "echo": n, ...}, [where the
+    first plaintext pings went], from its "plaintext ..." line)."""
+    words = text.split()
+    counts = {words[k]: int(words[k + 1]) for k in range(0, len(words) - 1, 2)
+              if words[k + 1].isdigit()}
+    leaks = [w for line in text.splitlines() if line.startswith("plaintext")
+             for w in line.split()[1:]]
+    return counts, leaks
+
+
 def seed_rule(mode, me, peer, psk, networks=None, ids=""):
     """The seed's rule shape from gateway `me` to gateway `peer`; `ids`
     ("srcid ... dstid ...") go where the grammar has them."""

@@ -74,13 +74,7 @@ class Watch:
         for i, (p, out) in self.sniffs.items():
             p.wait(timeout=60)
             out.seek(0)
-            text = out.read().decode()
-            words = text.split()
-            counts = {words[k]: int(words[k + 1]) for k in range(0, len(words) - 1, 2)
-                      if words[k + 1].isdigit()}
-            leaks = [w for line in text.splitlines() if line.startswith("plaintext")
-                     for w in line.split()[1:]]
-            result[i] = (counts, leaks)
+            result[i] = ikelab.sniff_result(out.read().decode())
         for p in self.others:
             p.wait(timeout=60)
         return result

@@ -200,11 +200,12 @@ class Runner {
     return charon_view(side.vici, side.log.get());
   }
 
-  void flush(const Side& side) {
+  bool flush(const Side& side) {
     CapturedDiagnostics diag;
     compiler::SystemResolver resolver;
     engine::Session session(session_options(side), diag.get(), resolver);
     if (!session.flush()) throw std::runtime_error(side.name + ": flush failed: " + diag.text());
+    return true;
   }
 
   // The kernel's changes (i == 0) or the daemon's (i == 1).
@@ -222,6 +223,30 @@ class Runner {
     throw PropertyBroken(what + "\n" + detail);
   }
 
+  // What a side holds: its kernel and, with a daemon, charon.
+  struct Held {
+    KernelView kernel;
+    std::optional<CharonView> daemon;
+  };
+  Held held(const Side& side) { return Held{kernel(side), daemon(side)}; }
+
+  template <typename F>
+  auto timed(const char* phase, F&& f) {
+    clock_.start();
+    auto result = f();
+    clock_.stop(phase);
+    return result;
+  }
+
+  // What changed (from before and after) is what the load reported.
+  void expect_as_reported(const std::string& what, const std::set<std::string>& changed,
+                          const std::set<std::string>& said, const std::string& step,
+                          const std::string& listing) {
+    expect(changed == said, step + ": " + what + " changed otherwise than reported",
+           "changed, not reported:\n" + difference(changed, said) +
+               "reported, not changed:\n" + difference(said, changed) + listing);
+  }
+
   // Loads group `g` of the world into the live side and checks the
   // property.
   void checked_load(ConfigWorld& world, int g, const std::string& step) {
@@ -229,24 +254,16 @@ class Runner {
     if (o_.verbose) std::printf("== %s\n%s", step.c_str(), world.listing(g).c_str());
     enter(live_);
     std::string messages;
-    clock_.start();
-    const engine::LoadResult predicted =
-        load(live_, path, engine::LoadMode::Diff, backends::Action::Add, messages);
-    clock_.stop("--diff");
+    const engine::LoadResult predicted = timed("--diff", [&] {
+      return load(live_, path, engine::LoadMode::Diff, backends::Action::Add, messages);
+    });
     expect(predicted.ok, step + ": --diff failed", messages + world.listing(g));
-    clock_.start();
-    const KernelView before = kernel(live_);
-    const auto daemon_before = daemon(live_);
-    clock_.stop("snapshots");
-    clock_.start();
-    const engine::LoadResult done =
-        load(live_, path, engine::LoadMode::Load, backends::Action::Add, messages);
-    clock_.stop("reload");
+    const Held before = timed("snapshots", [&] { return held(live_); });
+    const engine::LoadResult done = timed("reload", [&] {
+      return load(live_, path, engine::LoadMode::Load, backends::Action::Add, messages);
+    });
     expect(done.ok, step + ": the load failed", messages + world.listing(g));
-    clock_.start();
-    const KernelView after = kernel(live_);
-    const auto daemon_after = daemon(live_);
-    clock_.stop("snapshots");
+    const Held after = timed("snapshots", [&] { return held(live_); });
 
     for (std::size_t i = 0; i < 2; ++i) {
       const auto said = lines(done, i), foretold = lines(predicted, i);
@@ -254,44 +271,33 @@ class Runner {
              "only foretold:\n" + difference(foretold, said) + "only made:\n" +
                  difference(said, foretold) + world.listing(g));
     }
-    const auto kernel_delta = change_lines(before, after);
-    const auto kernel_said = lines(done, 0);
-    expect(kernel_delta == kernel_said, step + ": the kernel changed otherwise than reported",
-           "changed, not reported:\n" + difference(kernel_delta, kernel_said) +
-               "reported, not changed:\n" + difference(kernel_said, kernel_delta) +
-               world.listing(g));
-    if (daemon_before && daemon_after) {
-      const auto daemon_delta = change_lines(*daemon_before, *daemon_after);
-      const auto daemon_said = lines(done, 1);
-      expect(daemon_delta == daemon_said, step + ": charon changed otherwise than reported",
-             "changed, not reported:\n" + difference(daemon_delta, daemon_said) +
-                 "reported, not changed:\n" + difference(daemon_said, daemon_delta) +
-                 world.listing(g));
-    }
+    expect_as_reported("the kernel", change_lines(before.kernel, after.kernel), lines(done, 0),
+                       step, world.listing(g));
+    if (before.daemon && after.daemon)
+      expect_as_reported("charon", change_lines(*before.daemon, *after.daemon), lines(done, 1),
+                         step, world.listing(g));
 
     // The same files, loaded fresh.
     enter(fresh_);
-    clock_.start();
-    flush(fresh_);
-    clock_.stop("fresh: flush");
-    clock_.start();
+    timed("fresh: flush", [&] { return flush(fresh_); });
     loaded_.insert(g);
-    for (int group : loaded_) {
-      const engine::LoadResult fresh = load(fresh_, o_.work + "/" + world.top_file_name(group),
-                                            engine::LoadMode::Load, backends::Action::Add,
-                                            messages);
-      expect(fresh.ok, step + ": a fresh load failed", messages + world.listing(group));
-    }
-    clock_.stop("fresh: loads");
-    clock_.start();
-    const KernelView fresh_kernel = kernel(fresh_);
-    clock_.stop("snapshots");
-    expect(fresh_kernel == after, step + ": the reload left another kernel than a fresh load",
-           "live only:\n" + difference(after, fresh_kernel) + "fresh only:\n" +
-               difference(fresh_kernel, after) + world.listing(0) + world.listing(1));
-    if (const auto fresh_daemon = daemon(fresh_)) {
+    timed("fresh: loads", [&] {
+      for (int group : loaded_) {
+        const engine::LoadResult fresh =
+            load(fresh_, o_.work + "/" + world.top_file_name(group), engine::LoadMode::Load,
+                 backends::Action::Add, messages);
+        expect(fresh.ok, step + ": a fresh load failed", messages + world.listing(group));
+      }
+      return true;
+    });
+    const Held fresh = timed("snapshots", [&] { return held(fresh_); });
+    expect(fresh.kernel == after.kernel,
+           step + ": the reload left another kernel than a fresh load",
+           "live only:\n" + difference(after.kernel, fresh.kernel) + "fresh only:\n" +
+               difference(fresh.kernel, after.kernel) + world.listing(0) + world.listing(1));
+    if (fresh.daemon && after.daemon) {
       const std::string diff =
-          difference(*daemon_after, *fresh_daemon) + difference(*fresh_daemon, *daemon_after);
+          difference(*after.daemon, *fresh.daemon) + difference(*fresh.daemon, *after.daemon);
       expect(diff.empty(), step + ": the reload left charon otherwise than a fresh load",
              "live vs fresh:\n" + diff + world.listing(0) + world.listing(1));
     }

@@ -125,12 +125,10 @@ std::string trace_line(const unsigned char* p, std::size_t n, const sockaddr_ll&
   return now_text() + " " + name + " " + dir + " " + what;
 }
 
-int trace(int seconds) {
-  Socket s(::socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL)));
-  if (s.fd() < 0) {
-    std::perror("socket");
-    return 1;
-  }
+// Hands each packet the socket receives to `each` until `seconds` have
+// passed or a signal asks to stop.
+template <typename F>
+void each_packet(const Socket& s, int seconds, F&& each) {
   timeval tick{0, 100000};
   ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
@@ -140,10 +138,20 @@ int trace(int seconds) {
     socklen_t len = sizeof from;
     ssize_t n = ::recvfrom(s.fd(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&from),
                            &len);
-    if (n <= 0) continue;
-    const std::string line = trace_line(packet, static_cast<std::size_t>(n), from);
-    if (!line.empty()) std::printf("%s\n", line.c_str());
+    if (n > 0) each(packet, static_cast<std::size_t>(n), from);
   }
+}
+
+int trace(int seconds) {
+  Socket s(::socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL)));
+  if (s.fd() < 0) {
+    std::perror("socket");
+    return 1;
+  }
+  each_packet(s, seconds, [](const unsigned char* p, std::size_t n, const sockaddr_ll& from) {
+    const std::string line = trace_line(p, n, from);
+    if (!line.empty()) std::printf("%s\n", line.c_str());
+  });
   return 0;
 }
 
@@ -179,24 +187,17 @@ int main(int argc, char** argv) {
     std::perror(argv[1]);
     return 1;
   }
-  timeval tick{0, 100000};
-  ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
   std::map<int, unsigned long> count;
   unsigned long echo = 0;
   std::vector<std::string> leaks;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[2]));
-  unsigned char packet[65536];
-  while (std::chrono::steady_clock::now() < end && g_stop == 0) {
-    sockaddr_ll from{};
-    socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(s.fd(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&from),
-                           &len);
-    if (n <= 0 || from.sll_pkttype != PACKET_OUTGOING || from.sll_ifindex != where.sll_ifindex)
-      continue;
-    ++count[protocol_of(packet, static_cast<std::size_t>(n))];
-    if (plaintext_echo(packet, static_cast<std::size_t>(n)) && ++echo <= 8)
-      leaks.push_back(addresses_of(packet, static_cast<std::size_t>(n)) + "@" + now_text());
-  }
+  each_packet(s, std::atoi(argv[2]),
+              [&](const unsigned char* p, std::size_t n, const sockaddr_ll& from) {
+                if (from.sll_pkttype != PACKET_OUTGOING || from.sll_ifindex != where.sll_ifindex)
+                  return;
+                ++count[protocol_of(p, n)];
+                if (plaintext_echo(p, n) && ++echo <= 8)
+                  leaks.push_back(addresses_of(p, n) + "@" + now_text());
+              });
   unsigned long other = 0;
   for (const auto& [proto, n] : count)
     if (proto != 50 && proto != 51 && proto != 108 && proto != 4 && proto != 1 && proto != 58)

@@ -111,22 +111,28 @@ CharonView charon_view(const std::string& vici_socket, CharonSettingsLog* log) {
   return view;
 }
 
+namespace {
+
+// The lines for one kind of entry: added, changed (other content) and
+// removed names.
+template <typename Map>
+void map_changes(const Map& before, const Map& after, const std::string& kind,
+                 std::set<std::string>& lines) {
+  for (const auto& [name, content] : after) {
+    auto it = before.find(name);
+    if (it == before.end()) lines.insert("add " + kind + " " + name + " = ");
+    else if (it->second != content) lines.insert("change " + kind + " " + name + " = ");
+  }
+  for (const auto& [name, content] : before)
+    if (after.count(name) == 0) lines.insert("remove " + kind + " " + name);
+}
+
+}  // namespace
+
 std::set<std::string> change_lines(const CharonView& before, const CharonView& after) {
   std::set<std::string> lines;
-  for (const auto& [name, text] : after.connections) {
-    auto it = before.connections.find(name);
-    if (it == before.connections.end()) lines.insert("add connection " + name + " = ");
-    else if (it->second != text) lines.insert("change connection " + name + " = ");
-  }
-  for (const auto& [name, text] : before.connections)
-    if (after.connections.count(name) == 0) lines.insert("remove connection " + name);
-  for (const auto& [base, ids] : after.secrets) {
-    auto it = before.secrets.find(base);
-    if (it == before.secrets.end()) lines.insert("add secret " + base + " = ");
-    else if (it->second != ids) lines.insert("change secret " + base + " = ");
-  }
-  for (const auto& [base, ids] : before.secrets)
-    if (after.secrets.count(base) == 0) lines.insert("remove secret " + base);
+  map_changes(before.connections, after.connections, "connection", lines);
+  map_changes(before.secrets, after.secrets, "secret", lines);
   return lines;
 }
 

@@ -40,6 +40,7 @@
 #include "common/unique_fd.h"
 #include "compiler/resolver.h"
 #include "engine/session.h"
+#include "tests/captured_stream.h"
 #include "tests/property/charon_view.h"
 #include "tests/property/config_world.h"
 #include "tests/property/kernel_view.h"
@@ -62,23 +63,12 @@ struct Options {
 // Diagnostics into memory: shown only when a check fails.
 class CapturedDiagnostics {
  public:
-  CapturedDiagnostics() : sink_(open_memstream(&text_, &size_)), diag_(sink_) {}
-  ~CapturedDiagnostics() {
-    std::fclose(sink_);
-    std::free(text_);
-  }
-  CapturedDiagnostics(const CapturedDiagnostics&) = delete;
-  CapturedDiagnostics& operator=(const CapturedDiagnostics&) = delete;
+  CapturedDiagnostics() : diag_(stream_.get()) {}
   Diagnostics& get() { return diag_; }
-  std::string text() {
-    std::fflush(sink_);
-    return std::string(text_, size_);
-  }
+  std::string text() { return stream_.text(); }
 
  private:
-  char* text_ = nullptr;
-  std::size_t size_ = 0;
-  std::FILE* sink_;
+  testing::CapturedStream stream_;
   Diagnostics diag_;
 };
 

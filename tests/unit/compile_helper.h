@@ -11,31 +11,10 @@
 #include "output/rule_printer.h"
 #include "parser/macro_table.h"
 #include "parser/parse_driver.h"
+#include "tests/captured_stream.h"
 #include "tests/unit/fake_resolver.h"
 
 namespace ipsecctl::testing {
-
-// A FILE* that collects what is written to it.
-class CapturedStream {
- public:
-  CapturedStream() : file_(open_memstream(&data_, &size_)) {}
-  ~CapturedStream() {
-    std::fclose(file_);
-    std::free(data_);
-  }
-  CapturedStream(const CapturedStream&) = delete;
-  CapturedStream& operator=(const CapturedStream&) = delete;
-  std::FILE* get() { return file_; }
-  std::string text() {
-    std::fflush(file_);
-    return std::string(data_, size_);
-  }
-
- private:
-  char* data_ = nullptr;
-  std::size_t size_ = 0;
-  std::FILE* file_;
-};
 
 struct Compiled {
   compiler::Plan plan;

@@ -26,6 +26,7 @@ enum class OwnedKind : std::uint8_t {
   ViciConnection,  // charon: a connection loaded with load-conn
   ViciSecret,      // charon: a shared secret loaded with load-shared
   IsakmpdRule,     // isakmpd: the configuration of one ike rule
+  ViciKey,         // charon: a private key loaded with load-key (by its id)
 };
 
 // Each kind's word in a record file, and back (nullopt: no such word).

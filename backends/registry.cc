@@ -30,7 +30,7 @@ const std::vector<IkeDaemonInfo>& ike_daemons() {
          return "charon does not answer on " + e.vici + " (--vici PATH)";
        },
        [](const DaemonEndpoints& e, Diagnostics& d) -> std::unique_ptr<IkeBackend> {
-         return std::make_unique<ViciBackend>(e.vici, d);
+         return std::make_unique<ViciBackend>(e.vici, e.key_directory, d);
        }},
       {"isakmpd", "OpenBSD's isakmpd, through its command fifo (-i FIFO)",
        [](const DaemonEndpoints& e) { return IsakmpdFifoBackend::present(e.isakmpd_fifo); },

@@ -20,6 +20,9 @@ namespace ipsecctl::backends {
 struct DaemonEndpoints {
   std::string vici = "/var/run/charon.vici";
   std::string isakmpd_fifo = "/var/run/isakmpd.fifo";
+  // Where the keys of rules without psk are, in isakmpd's layout (--keys):
+  // charon is given them; isakmpd reads its own.
+  std::string key_directory = "/etc/isakmpd";
 };
 
 struct KernelInterfaceInfo {

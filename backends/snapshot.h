@@ -41,6 +41,7 @@ struct IkeSa {
   std::string state;  // ESTABLISHED, CONNECTING, ...
   std::string version;
   std::string local_host, remote_host, local_id, remote_id;
+  std::string auth;  // how the peer is checked: "psk", "pubkey", ... ("" unknown)
   std::string encryption, integrity, prf, dh_group;
   std::uint64_t established = 0;  // seconds
   std::uint64_t rekey_time = 0, reauth_time = 0;

@@ -62,6 +62,7 @@ class Run {
     s.kernel = o.kernel;
     s.ike = o.ike;
     s.endpoints.vici = o.vici;
+    s.endpoints.key_directory = o.keys;
     s.endpoints.isakmpd_fifo = o.fifo;
     if (o.wait) s.wait = std::chrono::seconds(*o.wait);
     s.daemon_patience = std::chrono::seconds(o.wait_daemon);

@@ -18,7 +18,7 @@ void print_usage() {
   for (const auto& d : backends::ike_daemons()) daemons += "|" + d.name;
   std::fprintf(stderr,
                "usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
-               "                [--kernel %s] [--ike %s] [--vici path]\n"
+               "                [--kernel %s] [--ike %s] [--vici path] [--keys dir]\n"
                "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
                "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
                "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"
@@ -63,6 +63,9 @@ void print_help() {
     std::printf("\n                         %s: %s", d.name.c_str(), d.help.c_str());
   std::printf(
       "\n  --vici path          charon's VICI socket (default /var/run/charon.vici)\n"
+      "  --keys dir           where the keys of ike rules without psk are, in\n"
+      "                       isakmpd's layout (default /etc/isakmpd): charon is\n"
+      "                       given them\n"
       "  --ike-version v      the IKE version of ike rules: 1 (isakmpd's IKEv1, the\n"
       "                       default), 2 (IKEv2), or any (IKEv1 rules that charon\n"
       "                       also speaks as IKEv2); a file sets it for the rules\n"
@@ -144,6 +147,8 @@ bool apply_long_option(const std::string& name, bool has_value, const std::strin
     o.ike = value;
   } else if (name == "vici") {
     o.vici = value;
+  } else if (name == "keys") {
+    o.keys = value;
   } else if (name == "kernel") {
     if (backends::find_kernel_interface(value) == nullptr) {
       std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: %s)\n",
@@ -220,7 +225,7 @@ bool take_long_options(int& argc, char** argv, Options& o) {
       name.resize(eq);
       has_value = true;
     }
-    const bool takes_value = name == "kernel" || name == "ike" || name == "vici" ||
+    const bool takes_value = name == "kernel" || name == "ike" || name == "vici" || name == "keys" ||
                              name == "diagnostics" || name == "color" || name == "format" ||
                              name == "as" || name == "ike-version";
     if (takes_value && !has_value) {

@@ -35,6 +35,7 @@ struct Options {
   std::string kernel = "xfrm";       // --kernel NAME
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH
+  std::string keys = "/etc/isakmpd";          // --keys DIR
   IkeVersion ike_version = IkeVersion::V1;     // --ike-version 1|2|any
   std::optional<unsigned> wait;      // --wait[=SECONDS]
   unsigned wait_daemon = 0;          // --wait-daemon[=SECONDS]

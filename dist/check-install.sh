@@ -25,7 +25,7 @@ apt_user() {
 }
 apt_get update
 apt_get install --no-install-recommends \
-  build-essential g++ cmake make bison debhelper dpkg-dev lintian groff-base systemd man-db >/dev/null
+  build-essential g++ cmake make bison libssl-dev debhelper dpkg-dev lintian groff-base systemd man-db >/dev/null
 sh dist/build-deb.sh build-deb
 deb=$(ls "$PWD"/build-deb/ipsecctl_*.deb | tail -n 1)
 

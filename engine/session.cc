@@ -34,7 +34,7 @@ void Session::load(const LoadRequest& request, LoadResult& result) {
 
 std::optional<std::vector<backends::vici::ViciConnection>> Session::charon_configuration(
     const compiler::Plan& plan) {
-  return backends::ViciBackend::configuration(plan, diag_);
+  return backends::ViciBackend::configuration(plan, diag_, options_.endpoints.key_directory);
 }
 
 backends::KernelBackend* Session::kernel(bool report) {

@@ -146,6 +146,7 @@ void ike_sas(JsonWriter& w, const backends::IkeSnapshot& ike) {
     w.field("remote_host", sa.remote_host);
     text_or_null(w, "local_id", sa.local_id);
     text_or_null(w, "remote_id", sa.remote_id);
+    text_or_null(w, "auth", sa.auth);
     text_or_null(w, "encryption", sa.encryption);
     text_or_null(w, "integrity", sa.integrity);
     text_or_null(w, "prf", sa.prf);

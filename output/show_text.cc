@@ -86,6 +86,7 @@ std::string render_ike(const backends::IkeSnapshot& ike) {
     if (!sa.dh_group.empty()) text += "/" + sa.dh_group;
     if (!sa.local_id.empty() || !sa.remote_id.empty())
       text += " srcid " + sa.local_id + " dstid " + sa.remote_id;
+    if (!sa.auth.empty()) text += " auth " + sa.auth;
     if (sa.state == "ESTABLISHED") text += " up " + std::to_string(sa.established) + "s";
     text += "\n";
     for (const auto& c : sa.children) {

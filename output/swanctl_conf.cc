@@ -1,6 +1,8 @@
 #include "output/swanctl_conf.h"
 
 #include <cstdint>
+#include <map>
+#include <set>
 
 namespace ipsecctl::output {
 
@@ -72,8 +74,15 @@ std::string secret_value(const std::string& data) {
   return text ? quoted(data) : "0s" + base64(data);
 }
 
-void write_section(std::string& out, const ViciSection& items, int depth) {
+// `files`: keys and certificates load-conn carries as PEM, which
+// swanctl.conf names by their files (certs, pubkeys, cacerts take paths).
+void write_section(std::string& out, const ViciSection& items, int depth,
+                   const std::map<std::string, std::string>& files) {
   const std::string indent(static_cast<std::size_t>(depth) * 4, ' ');
+  auto named = [&](const std::string& v) {
+    auto it = files.find(v);
+    return scalar(it == files.end() ? v : it->second);
+  };
   for (const ViciItem& item : items) {
     switch (item.kind) {
       case ViciItem::Kind::Value:
@@ -82,13 +91,13 @@ void write_section(std::string& out, const ViciSection& items, int depth) {
       case ViciItem::Kind::List: {
         out += indent + item.name + " =";
         for (std::size_t i = 0; i < item.list.size(); ++i)
-          out += (i == 0 ? " " : ", ") + scalar(item.list[i]);
+          out += (i == 0 ? " " : ", ") + named(item.list[i]);
         out += "\n";
         break;
       }
       case ViciItem::Kind::Section:
         out += indent + item.name + " {\n";
-        write_section(out, item.section, depth + 1);
+        write_section(out, item.section, depth + 1, files);
         out += indent + "}\n";
         break;
     }
@@ -102,8 +111,17 @@ std::string render_swanctl_conf(const std::vector<backends::vici::ViciConnection
   std::string out;
   if (!header.empty()) out += "# " + header + "\n";
   out += "connections {\n";
-  for (const auto& c : connections) write_section(out, c.load_conn, 1);
+  for (const auto& c : connections) write_section(out, c.load_conn, 1, c.key_files);
   out += "}\n";
+  // The private key: ipsecctl hands it to charon itself (load-key);
+  // swanctl --load-all reads private keys from its own folder only.
+  std::set<std::string> private_keys;
+  for (const auto& c : connections)
+    if (c.private_key) private_keys.insert(c.private_key->path);
+  for (const std::string& path : private_keys)
+    out += "# The connections without psk sign with " + path +
+           "; swanctl loads private keys from its own folder only:\n#   ln -s " + path +
+           " /etc/swanctl/private/\n";
   bool any_secret = false;
   for (const auto& c : connections) any_secret = any_secret || c.secret.has_value();
   if (!any_secret) return out;

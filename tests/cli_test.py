@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import check, summary  # noqa: E402
 
 USAGE = ("usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s modifier]\n"
-         "                [--kernel xfrm|pfkey] [--ike auto|vici|isakmpd] [--vici path]\n"
+         "                [--kernel xfrm|pfkey] [--ike auto|vici|isakmpd] [--vici path] [--keys dir]\n"
          "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
          "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
          "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"

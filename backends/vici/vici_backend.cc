@@ -70,6 +70,17 @@ std::string without_ikev1(ViciClient& client) {
          "\"2\" before them in the file";
 }
 
+// Unloads private keys by id; what failed, in words.
+std::vector<std::string> unload_keys(ViciClient& client, const std::set<std::string>& ids) {
+  std::vector<std::string> failures;
+  for (const std::string& id : ids) {
+    const ViciSection answer = client.call("unload-key", {value("id", id)});
+    if (!vici::succeeded(answer))
+      failures.push_back("unload the private key " + id + ": " + value_of(answer, "errmsg"));
+  }
+  return failures;
+}
+
 }  // namespace
 
 struct ViciBackend::Load {
@@ -83,6 +94,16 @@ struct ViciBackend::Load {
           previous.emplace(e.key, &e);
     claimed_conns = keys_of(scope.others, OwnedKind::ViciConnection);
     claimed_secrets = keys_of(scope.others, OwnedKind::ViciSecret);
+    claimed_keys = keys_of(scope.others, OwnedKind::ViciKey);
+    if (scope.previous != nullptr)
+      for (const OwnedEntry* e : scope.previous->of(OwnedKind::ViciKey)) previous_keys[e->key] = e;
+    for (const ViciConnection& conn : connections)
+      if (conn.private_key) {
+        key = conn.private_key.get();
+        break;
+      }
+    if (key != nullptr || !previous_keys.empty())
+      private_keys = vici::listed(client, "get-keys", "keys");
   }
   const OwnedEntry* recorded(const std::string& name) const {
     auto it = previous.find(name);
@@ -105,15 +126,26 @@ struct ViciBackend::Load {
   std::vector<Pending> pending;
   std::set<std::string> keep_secrets;  // the secret ids the file owns afterwards
   std::set<std::string> stale_conns, stale_secrets;
+
+  // This host's private key, for the rules without psk: at most one
+  // (local.key), loaded by this run or kept under its id from the last.
+  const vici::ViciPrivateKey* key = nullptr;
+  std::string key_id;     // charon's id for it, once known
+  bool send_key = false;  // not held as recorded: load-key
+  bool key_was_held = false;  // charon had that id before this run
+  std::set<std::string> private_keys;  // get-keys: the ids charon holds
+  std::map<std::string, const OwnedEntry*> previous_keys;  // the record's, by id
+  std::set<std::string> claimed_keys, stale_keys;
 };
 
 bool ViciBackend::present(const std::string& socket_path) {
   return ViciClient::reachable(socket_path);
 }
 
-std::optional<std::vector<ViciConnection>> ViciBackend::configuration(const compiler::Plan& plan,
-                                                                      Diagnostics& diagnostics) {
-  return vici::translate(plan, diagnostics, source_address_for);
+std::optional<std::vector<ViciConnection>> ViciBackend::configuration(
+    const compiler::Plan& plan, Diagnostics& diagnostics, const std::string& key_directory) {
+  keys::KeyDirectory keys(key_directory);
+  return vici::translate(plan, diagnostics, source_address_for, &keys);
 }
 
 bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
@@ -126,7 +158,7 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
                             (!scope.previous->of(OwnedKind::ViciConnection).empty() ||
                              !scope.previous->of(OwnedKind::ViciSecret).empty());
   if (plan.ikes.empty() && !has_previous) return true;
-  auto connections = configuration(plan, diag_);
+  auto connections = configuration(plan, diag_, key_directory_);
   if (!connections) {
     diag_.failure("strongSwan cannot express these rules; nothing was sent to charon");
     return false;
@@ -166,6 +198,10 @@ bool ViciBackend::remove_file(Load& load) {
   std::erase_if(conns, [&](const std::string& n) { return load.loaded.count(n) == 0; });
   std::vector<std::string> failures = vici::remove_connections(load.client, conns);
   for (auto& f : vici::unload_secrets(load.client, keys, load.secrets)) failures.push_back(f);
+  std::set<std::string> private_keys;
+  for (const auto& [id, e] : load.previous_keys)
+    if (load.claimed_keys.count(id) == 0 && load.private_keys.count(id) != 0) private_keys.insert(id);
+  for (auto& f : unload_keys(load.client, private_keys)) failures.push_back(f);
   for (const auto& f : failures) diag_.failure("charon could not " + f);
   return failures.empty();
 }
@@ -204,6 +240,15 @@ void ViciBackend::diff(Load& load) {
     }
     load.pending.push_back(std::move(p));
   }
+  // The private key: kept when charon still holds it as recorded.
+  if (load.key != nullptr) {
+    for (const auto& [id, e] : load.previous_keys)
+      if (e->digest == load.key->digest && load.private_keys.count(id) != 0) load.key_id = id;
+    load.send_key = load.key_id.empty();
+  }
+  for (const auto& [id, e] : load.previous_keys)
+    if (id != load.key_id && load.claimed_keys.count(id) == 0 && load.private_keys.count(id) != 0)
+      load.stale_keys.insert(id);
   std::set<std::string> names;
   for (const auto& c : load.connections) names.insert(c.name);
   for (const auto& [name, e] : load.previous) {
@@ -222,6 +267,7 @@ void ViciBackend::diff(Load& load) {
 // anything, back to what it held: what was new is unloaded, what was
 // replaced is restored from the record, the secrets this run added go.
 bool ViciBackend::load_with_rollback(Load& load) {
+  if (load.send_key && !load_private_key(load)) return false;
   std::vector<ViciClient::Request> requests;
   std::vector<const Load::Pending*> request_of;
   for (const auto& p : load.pending) {
@@ -273,12 +319,39 @@ bool ViciBackend::load_with_rollback(Load& load) {
   }
   load.client.call_batch(undo);
   vici::remove_connections(load.client, remove);
+  if (load.send_key && !load.key_was_held && !load.key_id.empty())
+    load.client.call("unload-key", {value("id", load.key_id)});
   diag_.failure("charon refused part of the load; what this run had sent to charon was taken back");
   return false;
 }
 
+// load-key, before the connections that sign with it; charon answers
+// with the key's id (older ones do not: then it is the id that was not
+// there before).
+bool ViciBackend::load_private_key(Load& load) {
+  const ViciSection answer =
+      load.client.call("load-key", {value("type", load.key->type), value("data", load.key->pem)});
+  if (!vici::succeeded(answer)) {
+    const auto user = std::find_if(load.connections.begin(), load.connections.end(),
+                                   [](const ViciConnection& c) { return c.private_key != nullptr; });
+    diag_.error_at(user->origin, "charon refused the private key " + load.key->path + ": " +
+                                     value_of(answer, "errmsg"));
+    diag_.failure("nothing was sent to charon but the refused key");
+    return false;
+  }
+  load.key_id = value_of(answer, "id");
+  if (load.key_id.empty()) {
+    for (const std::string& id : vici::listed(load.client, "get-keys", "keys"))
+      if (load.private_keys.count(id) == 0) load.key_id = id;
+  }
+  load.key_was_held = load.private_keys.count(load.key_id) != 0;
+  return true;
+}
+
 void ViciBackend::remove_stale(Load& load) {
+  load.stale_keys.erase(load.key_id);  // the same key loaded again
   std::vector<std::string> failures = vici::remove_connections(load.client, load.stale_conns);
+  for (auto& f : unload_keys(load.client, load.stale_keys)) failures.push_back(f);
   for (auto& f : vici::unload_secrets(load.client, load.stale_secrets, load.secrets))
     failures.push_back(f);
   for (const auto& f : failures) diag_.warning("charon could not " + f + " (it left the file)");
@@ -361,6 +434,8 @@ void ViciBackend::initiate(Load& load) {
 
 void ViciBackend::record(const Load& load, OwnedEntries* now) {
   if (now == nullptr) return;
+  if (load.key != nullptr && !load.key_id.empty())
+    now->add({OwnedKind::ViciKey, load.key_id, load.key->digest, load.key->path});
   // By base id once: a pass over every secret per connection was
   // quadratic (10,000 rules: seconds).
   std::map<std::string, std::vector<const std::string*>> kept;
@@ -397,8 +472,20 @@ void ViciBackend::report(const Load& load, bool adding, bool list, BackendChange
     for (const std::string& id : load.secrets)
       if (bases.count(base_of(id)) != 0 || load.previous.count(id) != 0)
         note(kSecrets, ChangeVerb::Remove, "secret", id);
+    for (const auto& [id, e] : load.previous_keys)
+      if (load.claimed_keys.count(id) == 0 && load.private_keys.count(id) != 0)
+        note(kKeys, ChangeVerb::Remove, "key", e->payload);
     return;
   }
+  if (load.key != nullptr) {
+    if (!load.send_key) ++changes.counts[kKeys].unchanged;
+    else note(kKeys, load.stale_keys.empty() ? ChangeVerb::Add : ChangeVerb::Change, "key",
+              load.key->path);
+  }
+  // A stale key that this run's replaces is that change.
+  if (load.key == nullptr || !load.send_key)
+    for (const std::string& id : load.stale_keys)
+      note(kKeys, ChangeVerb::Remove, "key", load.previous_keys.at(id)->payload);
   std::set<std::string> held_bases;  // of the secrets charon holds
   for (const std::string& id : load.secrets) held_bases.insert(base_of(id));
   for (const auto& p : load.pending) {
@@ -436,6 +523,13 @@ bool ViciBackend::remove_owned(const OwnedEntries& owned) {
     for (const OwnedEntry* e : owned.of(OwnedKind::ViciSecret)) ids.insert(e->key);
     std::vector<std::string> failures = vici::remove_connections(client, present);
     for (auto& f : vici::unload_secrets(client, ids, secrets)) failures.push_back(f);
+    if (!owned.of(OwnedKind::ViciKey).empty()) {
+      const std::set<std::string> held = vici::listed(client, "get-keys", "keys");
+      std::set<std::string> private_keys;
+      for (const OwnedEntry* e : owned.of(OwnedKind::ViciKey))
+        if (held.count(e->key) != 0) private_keys.insert(e->key);
+      for (auto& f : unload_keys(client, private_keys)) failures.push_back(f);
+    }
     for (const auto& f : failures) diag_.failure("charon could not " + f);
     return failures.empty();
   } catch (const ViciError& error) {

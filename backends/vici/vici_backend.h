@@ -31,8 +31,10 @@ namespace ipsecctl::backends {
 
 class ViciBackend final : public IkeBackend {
  public:
-  ViciBackend(std::string socket_path, Diagnostics& diagnostics)
-      : IkeBackend(diagnostics), path_(std::move(socket_path)) {}
+  ViciBackend(std::string socket_path, std::string key_directory, Diagnostics& diagnostics)
+      : IkeBackend(diagnostics),
+        path_(std::move(socket_path)),
+        key_directory_(std::move(key_directory)) {}
 
   std::string name() const override { return "charon (VICI)"; }
   bool apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
@@ -44,10 +46,11 @@ class ViciBackend final : public IkeBackend {
 
   static bool present(const std::string& socket_path);
   // What apply() gives charon for `plan`, as load-conn and load-shared
-  // messages (--format swanctl renders them); nullopt after naming each
-  // rule charon cannot take.
+  // messages (--format swanctl renders them), with the keys of rules
+  // without psk from `key_directory`; nullopt after naming each rule
+  // charon cannot take.
   static std::optional<std::vector<vici::ViciConnection>> configuration(
-      const compiler::Plan& plan, Diagnostics& diagnostics);
+      const compiler::Plan& plan, Diagnostics& diagnostics, const std::string& key_directory);
 
  private:
   struct Load;  // one apply(): what charon holds, what the record says, what goes
@@ -61,12 +64,14 @@ class ViciBackend final : public IkeBackend {
   bool remove_file(Load& load);
   void diff(Load& load);
   bool load_with_rollback(Load& load);
+  bool load_private_key(Load& load);
   void remove_stale(Load& load);
   void initiate(Load& load);
   static void record(const Load& load, OwnedEntries* now);
   static void report(const Load& load, bool adding, bool list, BackendChanges& changes);
 
   std::string path_;
+  std::string key_directory_;
   std::vector<Started> started_;  // the active and dynamic tunnels of the last apply()
   std::unique_ptr<vici::ViciClient> log_;  // charon's log, while a --wait is coming
 };

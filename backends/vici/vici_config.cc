@@ -155,10 +155,74 @@ std::string child_proposal(const compiler::IkePhase2Policy& p2) {
   return out;
 }
 
+// The keys of a rule without psk (see backends/keys/key_directory.h).
+struct RuleKeys {
+  keys::LocalCredentials local;
+  keys::PeerCredentials peer;
+  std::string own_identity;   // what this host shows ("" when unknown)
+  std::string peer_identity;  // what a raw key is bound to ("" for none)
+};
+
+// The peer's identity as the rule knows it: its dstid, else its address.
+std::pair<std::string, compiler::IdType> peer_identity(const IkeEntry& r) {
+  if (r.dstid) return {identity_text(r.dstid->text), r.dstid->type};
+  if (r.peer)
+    return {compiler::format_address(r.peer->address),
+            r.peer->address.family == compiler::Family::Inet6 ? compiler::IdType::Ipv6
+                                                               : compiler::IdType::Ipv4};
+  return {"", compiler::IdType::Unknown};
+}
+
+// This host's identity, as isakmpd has it: the srcid, else its address
+// (the rule's `local`, else the one it reaches the peer from). charon
+// must be told: its own default would be the certificate's subject, or a
+// raw key's fingerprint, which no peer looks a key up by.
+std::string own_identity(const IkeEntry& r, const SourceAddressLookup& source_for) {
+  if (r.srcid) return identity_text(r.srcid->text);
+  if (r.local) return compiler::format_address(r.local->address);
+  if (r.peer && source_for)
+    if (auto from = source_for(r.peer->address)) return compiler::format_address(*from);
+  return "";
+}
+
+std::optional<RuleKeys> keys_for(const IkeEntry& r, keys::KeyDirectory& directory,
+                                 Diagnostics& diag, const SourceAddressLookup& source_for) {
+  const std::string own = own_identity(r, source_for);
+  auto local = directory.local(own, r.origin, diag);
+  const auto [identity, type] = peer_identity(r);
+  auto peer = directory.peer(identity, type, r.origin, diag);
+  if (!local || !peer) return std::nullopt;
+  return RuleKeys{std::move(*local), std::move(*peer), own, peer->public_key ? identity : ""};
+}
+
+// The auth sections of a rule without psk: this host signs with its
+// certificate or raw key; the peer is checked with its raw key (bound to
+// the identity it is named by) or with the authorities.
+void add_keys(const RuleKeys& k, ViciSection& local, ViciSection& remote, ViciConnection& c) {
+  auto carry = [&](const keys::PemFile& f) {
+    c.key_files[f.pem] = f.path;
+    return f.pem;
+  };
+  if (!k.own_identity.empty() && vici::find(local, "id") == nullptr)
+    local.push_back(value("id", k.own_identity));
+  if (k.local.certificate) local.push_back(list("certs", {carry(*k.local.certificate)}));
+  else if (k.local.public_key) local.push_back(list("pubkeys", {carry(*k.local.public_key)}));
+  if (k.peer.public_key) {
+    if (!k.peer_identity.empty() && vici::find(remote, "id") == nullptr)
+      remote.push_back(value("id", k.peer_identity));
+    remote.push_back(list("pubkeys", {carry(*k.peer.public_key)}));
+  } else {
+    std::vector<std::string> cas;
+    for (const keys::PemFile& ca : k.peer.authorities) cas.push_back(carry(ca));
+    remote.push_back(list("cacerts", cas));
+  }
+}
+
 // Phase 1 settings: the last rule for a peer wins, as with isakmpd's
 // forced sets.
 ViciSection ike_settings(const IkeEntry& r, const compiler::IkePolicy& policy,
-                         const std::string& peer) {
+                         const std::string& peer, const RuleKeys* rule_keys,
+                         ViciConnection& c) {
   const long long life1 = policy.phase1.lifetime.value_or(compiler::kDefaultPhase1Lifetime);
   ViciSection ike{value("version", version_value(r.version))};
   if (r.version == IkeVersion::V2) {
@@ -192,6 +256,8 @@ ViciSection ike_settings(const IkeEntry& r, const compiler::IkePolicy& policy,
   ViciSection remote{value("auth", auth)};
   if (r.srcid) local.push_back(value("id", identity_text(r.srcid->text)));
   if (r.dstid) remote.push_back(value("id", identity_text(r.dstid->text)));
+  c.key_files.clear();
+  if (rule_keys != nullptr) add_keys(*rule_keys, local, remote, c);
   ike.push_back(section("local", local));
   ike.push_back(section("remote", remote));
   return ike;
@@ -249,7 +315,7 @@ ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
 
 // Adds a rule to the group (connection) of its phase 1.
 void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy,
-              const CharonNames& names, bool fresh) {
+              const CharonNames& names, bool fresh, const RuleKeys* rule_keys) {
   ViciConnection& c = g.connection;
   if (fresh) {
     c.name = names.connection;
@@ -264,7 +330,7 @@ void add_rule(Group& g, const IkeEntry& r, const compiler::IkePolicy& policy,
   c.peer = r.peer ? compiler::format_address_hex(r.peer->address) : std::string("%any");
   c.local = g.local;
   c.remote = g.peer;
-  g.ike = ike_settings(r, policy, c.peer);
+  g.ike = ike_settings(r, policy, c.peer, rule_keys, c);
   // Rules with the same phase 2 (the same networks twice, say, once as a
   // tunnel and once in transport) are one section to isakmpd, whose later
   // forced settings win; so they are one child here, the later rule's.
@@ -328,7 +394,9 @@ ViciConnection finish_group(Group& g, const SourceAddressLookup& source_for) {
 }  // namespace
 
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan, Diagnostics& diag,
-                                                     const SourceAddressLookup& source_for) {
+                                                     const SourceAddressLookup& source_for,
+                                                     keys::KeyDirectory* keys) {
+  std::shared_ptr<const ViciPrivateKey> private_key;  // local.key, read once
   std::map<std::string, std::size_t> by_name;
   std::vector<Group> groups;
   bool refused = false;
@@ -362,7 +430,20 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
       refused = true;
       continue;
     }
-    add_rule(groups[it->second], r, policy, names, fresh);
+    std::optional<RuleKeys> rule_keys;
+    if (!r.psk && keys != nullptr) {
+      rule_keys = keys_for(r, *keys, diag, source_for);
+      if (!rule_keys) {
+        refused = true;
+        continue;
+      }
+      const keys::PemFile& k = rule_keys->local.private_key;
+      if (!private_key)
+        private_key = std::make_shared<const ViciPrivateKey>(ViciPrivateKey{
+            k.path, rule_keys->local.key_type, k.pem, digest_bytes(k.pem.data(), k.pem.size())});
+    }
+    add_rule(groups[it->second], r, policy, names, fresh, rule_keys ? &*rule_keys : nullptr);
+    if (rule_keys) groups[it->second].connection.private_key = private_key;
   }
   // An IKEv2 key without a dstid is owned by %any (see secret_of), as is
   // a key with neither peer nor dstid (a default secret), and charon looks

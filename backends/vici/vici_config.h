@@ -58,10 +58,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/keys/key_directory.h"
 #include "backends/vici/vici_message.h"
 #include "common/diagnostics.h"
 #include "compiler/address.h"
@@ -92,6 +95,15 @@ struct ViciSecret {
   std::uint64_t digest = 0;
 };
 
+// This host's private key, which charon signs with for the rules without
+// psk (load-key); loaded once for all of them.
+struct ViciPrivateKey {
+  std::string path;  // the file it came from (private/local.key)
+  std::string type;  // load-key's type: rsa or ecdsa
+  std::string pem;
+  std::uint64_t digest = 0;  // of the PEM text
+};
+
 struct ViciChild {
   std::string name;  // CharonNames::child
   bool start = false;  // active or dynamic: initiated once after loading
@@ -115,6 +127,11 @@ struct ViciConnection {
   // The side of the pair that yields (see above and vici_backend.cc).
   bool defer_start = false;
   SourceLocation origin;            // its first rule
+  // Rules without psk: the private key they sign with, and where each key
+  // or certificate the message carries (PEM, as load-conn takes it) came
+  // from, for swanctl.conf, which names files.
+  std::shared_ptr<const ViciPrivateKey> private_key;
+  std::map<std::string, std::string> key_files;  // PEM text -> its path
 };
 
 // The address this host would send from to reach a peer (a route lookup,
@@ -123,8 +140,12 @@ using SourceAddressLookup =
     std::function<std::optional<compiler::IpAddress>(const compiler::IpAddress& peer)>;
 
 // Returns nullopt after reporting every rule strongSwan cannot express.
+// Rules without psk take their keys from `keys` (isakmpd's layout, see
+// backends/keys/key_directory.h); without it they get `auth pubkey` and
+// no key (unit tests that are not about keys).
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
                                                      Diagnostics& diagnostics,
-                                                     const SourceAddressLookup& source_for = {});
+                                                     const SourceAddressLookup& source_for = {},
+                                                     keys::KeyDirectory* keys = nullptr);
 
 }  // namespace ipsecctl::backends::vici

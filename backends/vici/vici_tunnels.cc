@@ -160,6 +160,20 @@ std::optional<IkeSnapshot> ViciBackend::ike_sas() {
                           [&](const ViciSection& event) {
                             for (const ViciItem& ike : event) snap.sas.push_back(ike_sa_of(ike));
                           });
+    // How each connection checks its peer (list-sas does not say):
+    // "public key", "pre-shared key", as list-conns names the class.
+    std::map<std::string, std::string> auth;
+    client.call_streaming("list-conns", {}, "list-conn", [&](const ViciSection& event) {
+      for (const ViciItem& conn : event) {
+        if (conn.kind != ViciItem::Kind::Section) continue;
+        for (const ViciItem& part : conn.section)
+          if (part.kind == ViciItem::Kind::Section && part.name.rfind("remote", 0) == 0)
+            if (const std::string c = value_of(part.section, "class"); !c.empty() && auth[conn.name].empty())
+              auth[conn.name] = c == "public key" ? "pubkey" : c == "pre-shared key" ? "psk" : c;
+      }
+    });
+    for (IkeSa& sa : snap.sas)
+      if (auto it = auth.find(sa.name); it != auth.end()) sa.auth = it->second;
     return snap;
   } catch (const ViciError& error) {
     diag_.failure(error.what());

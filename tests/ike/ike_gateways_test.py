@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, skip, summary  # noqa: E402
 import ikelab  # noqa: E402
+import keylab  # noqa: E402
 from ikelab import lan, wan, host, seed_rule  # noqa: E402
 from private_file import write_private  # noqa: E402
 
@@ -692,6 +693,118 @@ def iked_peer(lab, tmp):
             lab.sh("ip", *what, ns=lab.gw[1], check_rc=False)
 
 
+# --- 6. Public keys and certificates, as isakmpd finds them ----------------
+
+def keys_of(lab, i):
+    """The private key ids charon holds."""
+    return ikelab.vici_call(lab.socket(i), "get-keys").get("keys", [])
+
+
+def keys_up(lab, what, confs, roots, version="1"):
+    """gw1 answers, gw0 starts with --wait; the tunnel must carry ESP."""
+    rc1, _, err1 = lab.ipsecctl(1, "--keys", roots[1], "--ike-version", version, "-f", confs[1])
+    rc0, _, err0 = lab.ipsecctl(0, "--keys", roots[0], "--ike-version", version, "--wait=20",
+                                "-f", confs[0])
+    check("%s: both load, and the tunnel comes up (--wait: exit 0)" % what,
+          rc0 == 0 and rc1 == 0, (err0, err1, evidence(lab, (0, 1))))
+    up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+    check("... LAN to LAN over ESP", up and encrypted(counts), counts)
+    versions = [ike.get("version") for ike, _ in lab.installed(0)]
+    check("... IKEv%s" % version, versions and all(v == version for v in versions), versions)
+
+
+def keys_raw(lab, tmp):
+    """isakmpd's default: RSA signatures with raw keys (private/local.key,
+    local.pub, the peer's under pubkeys/ipv4/ADDRESS), IKEv1."""
+    fresh_daemons(lab, (0, 1))
+    roots = {i: keylab.key_root(os.path.join(tmp, "keys-raw-%d" % i)) for i in (0, 1)}
+    for i in (0, 1):
+        keylab.host_key(roots[i])
+    for i in (0, 1):
+        keylab.trust_raw_key(roots[i], roots[1 - i], wan(1 - i))
+    confs = {i: write_private(tmp, "raw%d.conf" % i, seed_rule(
+        ("active", "passive")[i], i, 1 - i, None)) for i in (0, 1)}
+    keys_up(lab, "raw RSA keys in isakmpd's layout", confs, roots)
+    check("... charon holds this host's private key, loaded once", len(keys_of(lab, 0)) == 1,
+          keys_of(lab, 0))
+    rc, out, _ = lab.ipsecctl(0, "-s", "all")
+    check("... -s all shows the IKE SA's authentication and the peer's identity",
+          "auth pubkey" in out and "dstid %s" % wan(1) in out, out)
+    rc, out, _ = lab.ipsecctl(0, "--keys", roots[0], "--diff", "-f", confs[0])
+    check("... --diff of the unchanged file: nothing to do (exit 0)", rc == 0, out)
+    # A wrong key for the peer: the connection changes, and the tunnel is
+    # refused with charon's reason.
+    for i in (0, 1):
+        lab.ipsecctl(i, "--keys", roots[i], "-d", "-f", confs[i])
+    check("... -d -f takes the private key out of charon again", keys_of(lab, 0) == [],
+          keys_of(lab, 0))
+    fresh_daemons(lab, (0, 1))
+    other = keylab.key_root(os.path.join(tmp, "keys-raw-other"))
+    keylab.host_key(other)
+    keylab.trust_raw_key(roots[0], other, wan(1))
+    rc, out, _ = lab.ipsecctl(0, "--keys", roots[0], "--diff", "-f", confs[0])
+    lab.ipsecctl(1, "--keys", roots[1], "-f", confs[1])
+    rc, _, err = lab.ipsecctl(0, "--keys", roots[0], "--wait=15", "-f", confs[0])
+    check("a peer key that does not match: --wait exits 1 with charon's reason",
+          rc == 1 and "no trusted RSA public key found for '%s'" % wan(1) in err, err)
+    print("     " + err.strip().replace("\n", "\n     "))
+    for i in (0, 1):
+        lab.ipsecctl(i, "--keys", roots[i], "-d", "-f", confs[i])
+    # Keys that cannot work: refused before anything is sent.
+    empty = keylab.key_root(os.path.join(tmp, "keys-none"))
+    rc, _, err = lab.ipsecctl(0, "--keys", empty, "-f", confs[0])
+    check("no private key: exit 1, the rule's file:line and the key's path; charon untouched",
+          rc == 1 and "raw0.conf: 3:" in err and empty + "/private/local.key" in err and
+          ikelab.conn(wan(1)) not in lab.conns(0), err)
+    os.chmod(os.path.join(roots[0], "private", "local.key"), 0o644)
+    rc, _, err = lab.ipsecctl(0, "--keys", roots[0], "-f", confs[0])
+    check("a private key others can read is refused, as isakmpd refuses it",
+          rc == 1 and "mode 0644" in err and ikelab.conn(wan(1)) not in lab.conns(0), err)
+    os.chmod(os.path.join(roots[0], "private", "local.key"), 0o600)
+
+
+def keys_x509(lab, tmp):
+    """X.509 from a CA made with openssl, certificates named by each
+    gateway's address: IKEv1, then IKEv2; then certificates that cannot
+    work, refused at the rule."""
+    ca = keylab.make_ca(os.path.join(tmp, "x509-ca"))
+    roots = {}
+    for i in (0, 1):
+        roots[i] = keylab.key_root(os.path.join(tmp, "keys-x509-%d" % i))
+        keylab.host_key(roots[i])
+        keylab.certify(roots[i], ca, "IP:" + wan(i), "gw%d" % i)
+    confs = {i: write_private(tmp, "x509-%d.conf" % i, seed_rule(
+        ("active", "passive")[i], i, 1 - i, None)) for i in (0, 1)}
+    for version in ("1", "2"):
+        fresh_daemons(lab, (0, 1))
+        keys_up(lab, "X.509 certificates from a CA in ca/ (IKEv%s)" % version, confs, roots,
+                version)
+        for i in (0, 1):
+            lab.ipsecctl(i, "--keys", roots[i], "-d", "-f", confs[i])
+    fresh_daemons(lab, (0,))
+    expired = keylab.key_root(os.path.join(tmp, "keys-expired"))
+    keylab.host_key(expired)
+    keylab.certify(expired, ca, "IP:" + wan(0), "old", days=-1)
+    rc, _, err = lab.ipsecctl(0, "--keys", expired, "-f", confs[0])
+    check("an expired certificate: exit 1 naming it, nothing loaded",
+          rc == 1 and "old.crt expired on" in err and not lab.conns(0), err)
+    stranger = keylab.make_ca(os.path.join(tmp, "x509-other-ca"), name="another CA")
+    foreign = keylab.key_root(os.path.join(tmp, "keys-foreign"))
+    keylab.host_key(foreign)
+    keylab.certify(foreign, stranger, "IP:" + wan(0), "foreign")
+    with open(ca[1]) as f, open(os.path.join(foreign, "ca", "ca.crt"), "w") as g:
+        g.write(f.read())  # ca/ trusts the lab's CA, which did not sign it
+    rc, _, err = lab.ipsecctl(0, "--keys", foreign, "-f", confs[0])
+    check("a certificate no CA in ca/ signed: exit 1 with OpenSSL's reason",
+          rc == 1 and "is not signed by a CA in" in err and not lab.conns(0), err)
+    named = write_private(tmp, "x509-srcid.conf", seed_rule("active", 0, 1, None,
+                                                             ids="srcid gw9.example"))
+    rc, _, err = lab.ipsecctl(0, "--keys", roots[0], "-f", named)
+    check("a certificate that does not name the rule's srcid: exit 1, naming both",
+          rc == 1 and "gw9.example" in err and "x509-srcid.conf: 3:" in err and
+          not lab.conns(0), err)
+
+
 def hub_and_edit(lab, tmp):
     main, d = hub(lab, tmp)
     edited_reload(lab, tmp, main, d)
@@ -699,7 +812,8 @@ def hub_and_edit(lab, tmp):
 
 # In order; the second list needs kernel ESP (the qemu guest).
 SCENARIOS = [("staggered", staggered), ("together", together),
-             ("identities", identities_and_failures), ("hub", hub_and_edit)]
+             ("identities", identities_and_failures), ("hub", hub_and_edit),
+             ("keys-raw", keys_raw), ("keys-x509", keys_x509)]
 KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
                     ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
 

@@ -417,12 +417,14 @@ def sniff_result(text):
 
 def seed_rule(mode, me, peer, psk, networks=None, ids=""):
     """The seed's rule shape from gateway `me` to gateway `peer`; `ids`
-    ("srcid ... dstid ...") go where the grammar has them."""
+    ("srcid ... dstid ...") go where the grammar has them. psk None: no
+    psk, so RSA signatures (isakmpd's default)."""
     remote = networks or lan(peer)
+    tail = " ".join(filter(None, [ids.strip(), 'psk "%s"' % psk if psk is not None else ""]))
     return ("ike %s esp from %s to %s peer %s \\\n"
             "  main auth hmac-sha2-256 enc aes-256 group modp2048 lifetime 86400 \\\n"
-            "  quick auth hmac-sha2-256 enc aes-256 group modp2048 lifetime 7200 %spsk \"%s\"\n"
-            % (mode, lan(me), remote, wan(peer), ids, psk))
+            "  quick auth hmac-sha2-256 enc aes-256 group modp2048 lifetime 7200%s\n"
+            % (mode, lan(me), remote, wan(peer), " " + tail if tail else ""))
 
 
 def tool_present():

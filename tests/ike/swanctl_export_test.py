@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checks import check, skip, summary  # noqa: E402
 import ikelab  # noqa: E402
+import keylab  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -90,11 +91,14 @@ def tail(path, lines=15):
 class Worker:
     """A namespace with a loopback only, its own charon and VICI socket."""
 
-    def __init__(self, tmp, n, ipsecctl):
+    def __init__(self, tmp, n, ipsecctl, key_root):
         self.dir = os.path.join(tmp, "w%d" % n)
         os.makedirs(os.path.join(self.dir, "run"))
         self.ns = "ipsecctl-export-%d-%d" % (os.getpid(), n)
         self.b = ipsecctl
+        # Rules without psk sign with this host's key and check their
+        # peers with the CA in it (isakmpd's layout, --keys).
+        self.keys = ["--keys", key_root]
         self.sock = os.path.join(self.dir, "run", "charon.vici")
         self.log = os.path.join(self.dir, "charon.log")
         self.conf = os.path.join(self.dir, "strongswan.conf")
@@ -158,7 +162,10 @@ class Worker:
             os.chmod(conf, 0o600)
             env = dict(os.environ, IPSECCTL_STATE_DIR=os.path.join(work, "state"),
                        IPSECCTL_NO_DNS="1")
-            exported = subprocess.run([self.b] + defs + ["-n", "--format", "swanctl", "-f", conf],
+            # In the worker's namespace too: what a rule without srcid shows
+            # as its identity is the address this host reaches its peer from.
+            exported = subprocess.run(["ip", "netns", "exec", self.ns, self.b] + self.keys + defs +
+                                      ["-n", "--format", "swanctl", "-f", conf],
                                       cwd=cwd or work, env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, timeout=60)
             if exported.returncode != 0 or b"connections {\n    " not in exported.stdout:
@@ -168,8 +175,8 @@ class Worker:
                 f.write(exported.stdout)
             self.clear()
             mark = self.log_size()
-            p = subprocess.run(["ip", "netns", "exec", self.ns, self.b, "--vici", self.sock] + defs +
-                               ["-f", conf], cwd=cwd or work, env=env, stdout=subprocess.PIPE,
+            p = subprocess.run(["ip", "netns", "exec", self.ns, self.b, "--vici", self.sock] +
+                               self.keys + defs + ["-f", conf], cwd=cwd or work, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=120)
             if p.returncode != 0:
                 # This kernel has no ESP, AH or IPcomp for a file's manual
@@ -221,7 +228,11 @@ def main():
     results = {}
     workers = []
     try:
-        workers = [Worker(tmp, n, b) for n in range(WORKERS)]
+        key_root = keylab.key_root(os.path.join(tmp, "keys"))
+        keylab.host_key(key_root)
+        _, ca_crt = keylab.make_ca(os.path.join(tmp, "ca"))
+        shutil.copy(ca_crt, os.path.join(key_root, "ca", "ca.crt"))
+        workers = [Worker(tmp, n, b, key_root) for n in range(WORKERS)]
         lock = threading.Lock()
 
         def work(worker):

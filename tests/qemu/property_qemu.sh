@@ -10,16 +10,18 @@
 # through PF_KEY (about nine minutes beside the other guests; the host's
 # reload_property_netns runs 10,000 through XFRM without SAs).
 # IPSECCTL_PROPERTY_SEQUENCES sets another number for both (10000 for the
-# full run), IPSECCTL_PROPERTY_SEED another seed.
+# full run), IPSECCTL_PROPERTY_SEED another seed, IPSECCTL_PROPERTY_KERNELS
+# (default "xfrm pfkey") which interfaces.
 set -eu
 driver=$1 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/hostfs-tier.sh"
-hostfs_prepare property
+hostfs_prepare "property${IPSECCTL_PROPERTY_KERNELS:+-$(echo $IPSECCTL_PROPERTY_KERNELS | tr ' ' -)}"
 cat > "$scratch/guest.sh" <<GUEST
 set -u
 rc=0
 for run in xfrm:${IPSECCTL_PROPERTY_SEQUENCES:-600} pfkey:${IPSECCTL_PROPERTY_SEQUENCES:-250}; do
+  case " ${IPSECCTL_PROPERTY_KERNELS:-xfrm pfkey} " in *" \${run%%:*} "*) ;; *) continue ;; esac
   kernel=\${run%%:*} sequences=\${run#*:}
   ip netns add live-\$kernel && ip netns add fresh-\$kernel || rc=1
   mkdir -p /tmp/property-\$kernel

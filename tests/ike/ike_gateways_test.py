@@ -732,6 +732,26 @@ def keys_raw(lab, tmp):
           "auth pubkey" in out and "dstid %s" % wan(1) in out, out)
     rc, out, _ = lab.ipsecctl(0, "--keys", roots[0], "--diff", "-f", confs[0])
     check("... --diff of the unchanged file: nothing to do (exit 0)", rc == 0, out)
+    # A new key pair for gw0 (and gw1 told of it): the reload loads the
+    # new key and takes the old one out.
+    before = keys_of(lab, 0)
+    keylab.host_key(roots[0])
+    keylab.trust_raw_key(roots[1], roots[0], wan(0))
+    rc, out, _ = lab.ipsecctl(0, "--keys", roots[0], "--diff", "-f", confs[0])
+    check("... a new local.key: --diff names it and the connection (exit 2)",
+          rc == 2 and "~ charon (VICI) key " + roots[0] + "/private/local.key" in out and
+          "~ charon (VICI) connection " + ikelab.conn(wan(1)) in out, out)
+    lab.ipsecctl(1, "--keys", roots[1], "-f", confs[1])
+    rc, _, err = lab.ipsecctl(0, "--keys", roots[0], "-f", confs[0])
+    after = keys_of(lab, 0)
+    check("... the reload loads it and takes the old one out of charon",
+          rc == 0 and len(after) == 1 and after != before, (before, after, err))
+    conn = ikelab.conn(wan(1))
+    ikelab.vici_call(lab.socket(0), "terminate", {"ike": conn, "timeout": "-1"})
+    child = "from-%s-to-%s" % (lan(0).replace(".", "_"), lan(1).replace(".", "_"))
+    ikelab.vici_call(lab.socket(0), "initiate", {"child": child, "ike": conn, "timeout": "-1"})
+    check("... and the next negotiation signs with it", lab.ping_until(0, 1, 30),
+          evidence(lab, (0, 1)))
     # A wrong key for the peer: the connection changes, and the tunnel is
     # refused with charon's reason.
     for i in (0, 1):

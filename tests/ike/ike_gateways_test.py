@@ -463,14 +463,18 @@ def route_based(lab, tmp):
 # --- 4. libreswan's pluto as the foreign peer ----------------------------------------
 
 def libreswan(lab, tmp):
-    """libreswan accepting IKEv1, main mode with a PSK."""
+    """libreswan accepting IKEv1, main mode with a PSK; then with raw RSA
+    keys (its own from its NSS database, gw0's from isakmpd's layout)."""
     pluto_peer(lab, tmp, "1")
+    pluto_peer(lab, tmp, "1", rsa=True)
 
 
-def pluto_peer(lab, tmp, version):
+def pluto_peer(lab, tmp, version, rsa=False):
     """pluto on gw1 as ipsecctl's peer on gw0: IKEv1 (ikev1-policy=accept)
     or IKEv2 as libreswan ships now (ikev1-policy=drop)."""
     what = "libreswan" if version == "1" else "libreswan IKEv2"
+    if rsa:
+        what += " with RSA keys"
     pluto = shutil.which("pluto") or ("/usr/libexec/ipsec/pluto"
                                       if os.path.exists("/usr/libexec/ipsec/pluto") else None)
     if not pluto:
@@ -479,9 +483,31 @@ def pluto_peer(lab, tmp, version):
         return
     fresh_daemons(lab, (0,))
     lab.stop(1)
-    d = os.path.join(tmp, "pluto-v" + version)
+    d = os.path.join(tmp, "pluto-v" + version + ("-rsa" if rsa else ""))
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
     os.makedirs(os.path.join(d, "nss"), exist_ok=True)
+    lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
+    root = None
+    auth = "authby=secret"
+    if rsa:
+        # pluto's key in its NSS database; each side trusts the other's.
+        ipsec = shutil.which("ipsec") or "/usr/sbin/ipsec"
+        made = subprocess.run([ipsec, "newhostkey", "--nssdir", os.path.join(d, "nss"),
+                               "--bits", "2048"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT).stdout.decode()
+        ckaid = re.search(r"CKAID ([0-9a-f]+)", made)
+        if not ckaid:
+            check("%s: libreswan makes its host key" % what, False, made)
+            return
+        pem = subprocess.run([ipsec, "showhostkey", "--nssdir", os.path.join(d, "nss"),
+                              "--ckaid", ckaid.group(1), "--pem"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+        root = keylab.key_root(os.path.join(d, "keys"))
+        keylab.host_key(root)
+        with open(os.path.join(root, "pubkeys", "ipv4", wan(1)), "w") as f:
+            f.write(pem)
+        auth = ("authby=rsasig\n    leftckaid=%s\n    rightrsasigkey=%s" %
+                (ckaid.group(1), keylab.rfc3110(os.path.join(root, "local.pub"))))
     suites = ("ikev2=no\n    ike=aes256-sha2_256;modp2048\n    phase2alg=aes256-sha2_256;modp2048"
               "\n    ikelifetime=24h\n    salifetime=2h" if version == "1" else
               "ikev2=yes\n    ike=aes256-sha2_256;modp2048\n    esp=aes256-sha2_256;modp2048")
@@ -491,33 +517,36 @@ def pluto_peer(lab, tmp, version):
     protostack=xfrm
     logfile=%s/pluto.log
 conn gw
-    authby=secret
+    %s
     left=%s
     leftsubnet=%s
     right=%s
     rightsubnet=%s
-    rightid=@%s
+    rightid=%s
     %s
     auto=add
-""" % ("accept" if version == "1" else "drop", d, wan(1), lan(1), wan(0), lan(0),
-       ikelab.hostname(0), suites))
+""" % ("accept" if version == "1" else "drop", d, auth, wan(1), lan(1), wan(0), lan(0),
+       wan(0) if rsa else "@" + ikelab.hostname(0), suites))
     secret = "pluto secret v" + version
     with open(os.path.join(d, "ipsec.secrets"), "w") as f:
         # pluto, the responder, looks the secret up by its own address and
         # the identity the ipsecctl side will show: its host name.
         f.write('%s @%s : PSK "%s"\n' % (wan(1), ikelab.hostname(0), secret))
-    lab.sh("certutil", "-N", "-d", "sql:" + os.path.join(d, "nss"), "--empty-password")
     proc = subprocess.Popen(lab.in_gateway(1, [
         "sh", "-c", "mount --bind %s/run /run && exec %s --nofork --config %s/ipsec.conf "
         "--secretsfile %s/ipsec.secrets --nssdir %s/nss --rundir /run" % (d, pluto, d, d, d)]),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
-        conf = write_private(tmp, "pluto-v%s.conf" % version,
-                             seed_rule("dynamic", 0, 1, secret))
-        rc, _, err = lab.ipsecctl(0, "--ike-version", version, "-f", conf)
-        check("libreswan: ipsecctl with charon loads against pluto" if version == "1" else
-              "libreswan (ikev1-policy=drop): ipsecctl --ike-version 2 loads", rc == 0, err)
+        # With keys gw0 shows its address (active, no srcid), as pluto's
+        # rightid says.
+        conf = write_private(tmp, "pluto-v%s%s.conf" % (version, "-rsa" if rsa else ""),
+                             seed_rule("active" if rsa else "dynamic", 0, 1,
+                                       None if rsa else secret))
+        keys = ["--keys", root] if root else []
+        rc, _, err = lab.ipsecctl(0, *keys, "--ike-version", version, "-f", conf)
+        check("%s: ipsecctl with charon loads against pluto%s" % (
+            what, "" if version == "1" else " (ikev1-policy=drop), --ike-version 2"), rc == 0, err)
         lab.sh("ip", "route", "replace", lan(0), "via", wan(0), ns=lab.gw[1])
         up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
         try:
@@ -525,11 +554,10 @@ conn gw
                 pluto_log = "".join(f.readlines()[-30:])
         except OSError:
             pluto_log = ""
-        check("libreswan: IKEv1 main mode with pluto, LAN to LAN over ESP" if version == "1" else
-              "libreswan: IKEv2 with pluto, LAN to LAN over ESP",
+        check("%s: IKEv%s with pluto, LAN to LAN over ESP" % (what, version),
               up and encrypted(counts) and (version == "1" or established_v2(lab, 0)),
               "%s\n--- pluto\n%s\n%s" % (counts, pluto_log, evidence(lab, (0,))))
-        lab.ipsecctl(0, "-d", "-f", conf)
+        lab.ipsecctl(0, *keys, "-d", "-f", conf)
     finally:
         proc.kill()
         proc.wait(timeout=10)
@@ -618,34 +646,50 @@ def libreswan_v2(lab, tmp):
 
 def iked_peer(lab, tmp):
     """OpenBSD's own IKEv2 daemon (Debian's openiked, over PF_KEY) on gw1,
-    with the iked.conf that matches gw0's ipsec.conf. Its suites are the
-    ones it can install on Linux: AES-CBC with HMAC-SHA1 for the child,
-    without PFS (see ../shared/reference/labs/ike-kernel/NOTES.md)."""
+    with the iked.conf that matches gw0's ipsec.conf: with a PSK, then
+    with raw public keys (iked's own ECDSA key, as its package makes it,
+    and gw0's RSA key from isakmpd's layout). Its suites are the ones it
+    can install on Linux: AES-CBC with HMAC-SHA1 for the child, without
+    PFS (see ../shared/reference/labs/ike-kernel/NOTES.md)."""
     iked = shutil.which("iked") or "/usr/sbin/iked"
     if not os.path.exists(iked):
         check("iked: OpenBSD's iked is available in this guest", False, "no iked")
         return
-    fresh_daemons(lab, (0,))
-    lab.stop(1)
     # What the package's maintainer scripts would make: the unprivileged
-    # user's home, and the host key pair iked reads even with a PSK.
+    # user's home, and the host key pair (ECDSA P-256).
     if subprocess.run(["id", "_iked"], stdout=subprocess.DEVNULL,
                       stderr=subprocess.DEVNULL).returncode != 0:
         lab.sh("useradd", "--system", "--no-create-home", "--home-dir",
                "/var/lib/openiked/empty", "--shell", "/usr/sbin/nologin", "_iked")
     os.makedirs("/var/lib/openiked/empty", exist_ok=True)
     os.makedirs("/etc/iked/private", exist_ok=True)
+    os.makedirs("/etc/iked/pubkeys/ipv4", exist_ok=True)
     if not os.path.exists("/etc/iked/private/local.key"):
         lab.sh("openssl", "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out",
                "/etc/iked/private/local.key")
         lab.sh("openssl", "ec", "-in", "/etc/iked/private/local.key", "-pubout", "-out",
                "/etc/iked/local.pub")
-    conf = write_private(tmp, "iked.conf", (
+    # gw0's keys, as isakmpd has them; each side trusts the other's raw key.
+    root = keylab.key_root(os.path.join(tmp, "keys-iked-gw0"))
+    keylab.host_key(root)
+    keylab.trust_raw_key(root, "/etc/iked", "iked.example", folder="fqdn")
+    shutil.copy(os.path.join(root, "local.pub"), "/etc/iked/pubkeys/ipv4/" + wan(0))
+    for auth in ("psk", "keys"):
+        fresh_daemons(lab, (0,))
+        lab.stop(1)
+        iked_round(lab, tmp, iked, auth, root)
+    os.unlink("/etc/iked/pubkeys/ipv4/" + wan(0))
+
+
+def iked_round(lab, tmp, iked, auth, root):
+    what = "iked (%s)" % ("PSK" if auth == "psk" else "raw keys: its ECDSA, gw0's RSA")
+    conf = write_private(tmp, "iked-%s.conf" % auth, (
         "ikev2 \"gw0\" passive esp from %s to %s local %s peer %s \\\n"
         "  ikesa enc aes-256 prf hmac-sha2-256 auth hmac-sha2-256 group modp2048 \\\n"
         "  childsa enc aes-256 auth hmac-sha1 \\\n"
-        "  srcid iked.example dstid %s psk \"iked secret\"\n")
-        % (lan(1), lan(0), wan(1), wan(0), ikelab.hostname(0)))
+        "  srcid iked.example dstid %s%s\n")
+        % (lan(1), lan(0), wan(1), wan(0), ikelab.hostname(0) if auth == "psk" else wan(0),
+           ' psk "iked secret"' if auth == "psk" else ""))
     log = open(os.path.join(tmp, "iked.log"), "w")
     proc = subprocess.Popen(["ip", "netns", "exec", lab.gw[1], iked, "-T", "-dv", "-f", conf],
                             stdout=log, stderr=subprocess.STDOUT)
@@ -663,22 +707,26 @@ def iked_peer(lab, tmp):
                     break
             time.sleep(0.5)
         time.sleep(2)
-        rule = write_private(tmp, "to-iked.conf", (
+        # With keys gw0 shows its address (active, no srcid): iked finds its
+        # key under pubkeys/ipv4/.
+        rule = write_private(tmp, "to-iked-%s.conf" % auth, (
             "ipsecctl_ike_version = \"2\"\n"
-            "ike dynamic esp from %s to %s peer %s \\\n"
+            "ike %s esp from %s to %s peer %s \\\n"
             "  main auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
             "  quick auth hmac-sha1 enc aes-256 group none \\\n"
-            "  dstid iked.example psk \"iked secret\"\n") % (lan(0), lan(1), wan(1)))
-        rc, _, err = lab.ipsecctl(0, "-f", rule)
-        check("iked: ipsecctl loads the IKEv2 rule that matches iked.conf", rc == 0, err)
+            "  dstid iked.example%s\n")
+            % ("dynamic" if auth == "psk" else "active", lan(0), lan(1), wan(1),
+               ' psk "iked secret"' if auth == "psk" else ""))
+        rc, _, err = lab.ipsecctl(0, "--keys", root, "-f", rule)
+        check("%s: ipsecctl loads the IKEv2 rule that matches iked.conf" % what, rc == 0, err)
         up, counts = sniff(lab, 0, 32, lambda: lab.ping_until(0, 1, 30))
         log.flush()
         with open(os.path.join(tmp, "iked.log"), errors="replace") as f:
             iked_log = "".join(f.readlines()[-30:])
-        check("iked: IKEv2 with OpenBSD's iked, LAN to LAN over ESP",
+        check("%s: IKEv2 with OpenBSD's iked, LAN to LAN over ESP" % what,
               up and encrypted(counts) and established_v2(lab, 0),
               "%s\n--- iked\n%s\n%s" % (counts, iked_log, evidence(lab, (0,))))
-        lab.ipsecctl(0, "-d", "-f", rule)
+        lab.ipsecctl(0, "--keys", root, "-d", "-f", rule)
     finally:
         proc.terminate()
         try:
@@ -688,9 +736,9 @@ def iked_peer(lab, tmp):
             proc.wait(timeout=10)
         log.close()
         subprocess.run(["pkill", "-f", "iked -T -dv -f " + conf])
-        for what in (("xfrm", "state", "flush"), ("xfrm", "policy", "flush"),
-                     ("route", "del", lan(0))):
-            lab.sh("ip", *what, ns=lab.gw[1], check_rc=False)
+        for cmd in (("xfrm", "state", "flush"), ("xfrm", "policy", "flush"),
+                    ("route", "del", lan(0))):
+            lab.sh("ip", *cmd, ns=lab.gw[1], check_rc=False)
 
 
 # --- 6. Public keys and certificates, as isakmpd finds them ----------------

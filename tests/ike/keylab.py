@@ -94,3 +94,18 @@ def certify(root, ca, san, name, days=30, start=None):
         with open(os.path.join(root, "ca", "ca.crt"), "w") as g:
             g.write(f.read())
     return crt
+
+
+def rfc3110(pub_pem_path):
+    """An RSA public key as libreswan's rsasigkey takes it: "0s" and the
+    base64 of RFC 3110's exponent length, exponent and modulus."""
+    import base64
+    text = subprocess.run([OPENSSL, "rsa", "-pubin", "-in", pub_pem_path, "-noout", "-text"],
+                          check=True, stdout=subprocess.PIPE).stdout.decode()
+    modulus_hex = "".join(
+        line.strip().replace(":", "") for line in
+        text.split("Modulus:")[1].split("Exponent:")[0].splitlines() if line.strip())
+    modulus = bytes.fromhex(modulus_hex).lstrip(b"\0")
+    exponent_value = int(text.split("Exponent:")[1].split()[0])
+    exponent = exponent_value.to_bytes((exponent_value.bit_length() + 7) // 8, "big")
+    return "0s" + base64.b64encode(bytes([len(exponent)]) + exponent + modulus).decode()

@@ -847,6 +847,11 @@ def keys_x509(lab, tmp):
         fresh_daemons(lab, (0, 1))
         keys_up(lab, "X.509 certificates from a CA in ca/ (IKEv%s)" % version, confs, roots,
                 version)
+        if version == "2":
+            rc, _, err = lab.ipsecctl(0, "-F")
+            check("... -F takes the private key out of charon with the connections",
+                  rc == 0 and keys_of(lab, 0) == [] and not lab.conns(0),
+                  (err, keys_of(lab, 0), lab.conns(0)))
         for i in (0, 1):
             lab.ipsecctl(i, "--keys", roots[i], "-d", "-f", confs[i])
     fresh_daemons(lab, (0,))

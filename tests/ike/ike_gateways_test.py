@@ -493,7 +493,7 @@ def pluto_peer(lab, tmp, version, rsa=False):
         # pluto's key in its NSS database; each side trusts the other's.
         ipsec = shutil.which("ipsec") or "/usr/sbin/ipsec"
         made = subprocess.run([ipsec, "newhostkey", "--nssdir", os.path.join(d, "nss"),
-                               "--bits", "2048"], stdout=subprocess.PIPE,
+                               "--bits", "3072"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT).stdout.decode()
         ckaid = re.search(r"CKAID ([0-9a-f]+)", made)
         if not ckaid:

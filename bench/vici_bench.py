@@ -45,9 +45,11 @@ def write_files(n, tmp, version, ipsecctl):
         c.write("ipsecctl_ike_version = \"%s\"\n" % version)
         for k in range(n):
             local, remote = nets(k)
+            # IKEv2 picks a key by identity: each peer's is its address.
+            ids = "dstid %s " % peer(k) if version != "1" else ""
             c.write("ike passive esp from %s to %s peer %s main auth hmac-sha2-256 enc aes-256 "
                     "group modp2048 quick auth hmac-sha2-256 enc aes-256 group modp2048 "
-                    "psk \"secret-%d\"\n" % (local, remote, peer(k), k))
+                    "%spsk \"secret-%d\"\n" % (local, remote, peer(k), ids, k))
     os.chmod(conf, 0o600)
     # The same connections and secrets, as swanctl reads them.
     with open(swan, "w") as s:

@@ -122,15 +122,21 @@ std::optional<std::string> private_key_exposed(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<PrivateKey> parse_private_key(const PemFile& file, KeyProblem& problem) {
+namespace {
+
+// A key of kind K read by `read` from the file's PEM; `what` names the
+// form when it is not one.
+template <typename K, typename Reader>
+std::optional<K> parse_key(const PemFile& file, KeyProblem& problem, Reader read,
+                           const std::string& what) {
   problem.path = file.path;
   BioPtr b = memory_of(file.pem);
-  EVP_PKEY* k = PEM_read_bio_PrivateKey(b.get(), nullptr, nullptr, nullptr);
+  EVP_PKEY* k = read(b.get());
   if (k == nullptr) {
-    problem.what = "is not a private key in PEM form: " + openssl_reason();
+    problem.what = "is not " + what + ": " + openssl_reason();
     return std::nullopt;
   }
-  PrivateKey key(k);
+  K key(k);
   if (key_type(key).empty()) {
     problem.what = "holds neither an RSA nor an ECDSA key";
     return std::nullopt;
@@ -138,21 +144,19 @@ std::optional<PrivateKey> parse_private_key(const PemFile& file, KeyProblem& pro
   return key;
 }
 
+}  // namespace
+
+std::optional<PrivateKey> parse_private_key(const PemFile& file, KeyProblem& problem) {
+  return parse_key<PrivateKey>(
+      file, problem,
+      [](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr); },
+      "a private key in PEM form");
+}
+
 std::optional<PublicKey> parse_public_key(const PemFile& file, KeyProblem& problem) {
-  problem.path = file.path;
-  BioPtr b = memory_of(file.pem);
-  EVP_PKEY* k = PEM_read_bio_PUBKEY(b.get(), nullptr, nullptr, nullptr);
-  if (k == nullptr) {
-    problem.what = "is not a public key in PEM form (-----BEGIN PUBLIC KEY-----): " +
-                   openssl_reason();
-    return std::nullopt;
-  }
-  PublicKey key(k);
-  if (key_type(key).empty()) {
-    problem.what = "holds neither an RSA nor an ECDSA key";
-    return std::nullopt;
-  }
-  return key;
+  return parse_key<PublicKey>(
+      file, problem, [](BIO* b) { return PEM_read_bio_PUBKEY(b, nullptr, nullptr, nullptr); },
+      "a public key in PEM form (-----BEGIN PUBLIC KEY-----)");
 }
 
 std::optional<Certificate> parse_certificate(const PemFile& file, KeyProblem& problem) {

@@ -31,21 +31,20 @@ struct OpensslFree {
   void operator()(EVP_PKEY* key) const;
   void operator()(X509* cert) const;
 };
-class PublicKey {
+// An EVP key, owned; the two kinds are kept apart by type.
+class EvpKey {
  public:
-  explicit PublicKey(EVP_PKEY* key) : key_(key) {}
+  explicit EvpKey(EVP_PKEY* key) : key_(key) {}
   EVP_PKEY* get() const { return key_.get(); }
 
  private:
   std::unique_ptr<EVP_PKEY, OpensslFree> key_;
 };
-class PrivateKey {
- public:
-  explicit PrivateKey(EVP_PKEY* key) : key_(key) {}
-  EVP_PKEY* get() const { return key_.get(); }
-
- private:
-  std::unique_ptr<EVP_PKEY, OpensslFree> key_;
+class PublicKey : public EvpKey {
+  using EvpKey::EvpKey;
+};
+class PrivateKey : public EvpKey {
+  using EvpKey::EvpKey;
 };
 class Certificate {
  public:

@@ -719,7 +719,8 @@ def iked_round(lab, tmp, iked, auth, root):
                ' psk "iked secret"' if auth == "psk" else ""))
         rc, _, err = lab.ipsecctl(0, "--keys", root, "-f", rule)
         check("%s: ipsecctl loads the IKEv2 rule that matches iked.conf" % what, rc == 0, err)
-        up, counts = sniff(lab, 0, 32, lambda: lab.ping_until(0, 1, 30))
+        # iked on a loaded guest can take most of a minute to answer.
+        up, counts = sniff(lab, 0, 62, lambda: lab.ping_until(0, 1, 60))
         log.flush()
         with open(os.path.join(tmp, "iked.log"), errors="replace") as f:
             iked_log = "".join(f.readlines()[-30:])

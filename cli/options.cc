@@ -22,7 +22,7 @@ void print_usage() {
                "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
                "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
                "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"
-               "                [--json] [--help] [--version]\n",
+               "                [--iked] [--json] [--help] [--version]\n",
                kernels.c_str(), daemons.c_str());
 }
 
@@ -76,6 +76,8 @@ void print_help() {
       "  --wait-daemon[=seconds]  with ike rules, wait (default 30 s) for an IKE daemon\n"
       "                       that is still starting (ipsecctl.service does)\n"
       "  --allow-static-aead  let manual SAs use AES-GCM/GMAC and ChaCha20-Poly1305\n"
+      "  --iked               the file is OpenBSD's iked.conf(5) (IKEv2 policies):\n"
+      "                       -n -v prints them as `iked -n -v` does\n"
       "  --diagnostics when   auto (carets on a terminal), caret, or plain (OpenBSD's\n"
       "                       text only)\n"
       "  --color when         auto, always or never, for carets\n"
@@ -175,6 +177,8 @@ bool apply_long_option(const std::string& name, bool has_value, const std::strin
     else o.wait_daemon = static_cast<unsigned>(seconds);
   } else if (name == "allow-static-aead") {
     o.allow_static_aead = true;
+  } else if (name == "iked") {
+    o.iked = true;
   } else if (name == "json") {
     return take_format(Format::Json, o);
   } else if (name == "ike-version") {
@@ -315,6 +319,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
   }
   if (o.format == Format::Prometheus && !o.show) {
     std::fprintf(stderr, "ipsecctl: --format prometheus goes with -s\n");
+    return std::nullopt;
+  }
+  if (o.iked && !o.file) {
+    std::fprintf(stderr, "ipsecctl: --iked goes with -f file\n");
     return std::nullopt;
   }
   if (o.format == Format::Swanctl && (!o.file || !o.no_action || o.deleting)) {

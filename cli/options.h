@@ -40,6 +40,7 @@ struct Options {
   std::optional<unsigned> wait;      // --wait[=SECONDS]
   unsigned wait_daemon = 0;          // --wait-daemon[=SECONDS]
   bool allow_static_aead = false;    // --allow-static-aead
+  bool iked = false;                 // --iked: the file is iked.conf(5)
   When carets = When::Auto;          // --diagnostics=auto|caret|plain
   When color = When::Auto;           // --color=auto|always|never
   bool help = false;                 // --help

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-config xfrm pfkey vici}
+targets=${*:-config xfrm pfkey vici iked}
 # IPSECCTL_FUZZ_BUILD=DIR: the targets are already built there (a build
 # configured with -DIPSECCTL_FUZZ=ON, as the test command's sanitizer
 # build is); otherwise they are built here, in build-fuzz/.

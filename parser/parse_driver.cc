@@ -99,6 +99,10 @@ void ParseDriver::run() {
         "this file looks like strongSwan's ipsec.conf (config setup, conn sections), not "
         "OpenBSD's ipsec.conf(5) that ipsecctl reads; ipsecctl's own file is "
         "/etc/ipsecctl/ipsec.conf (see ipsecctl.conf(5))");
+  if (iked_format_)
+    diagnostics_.note(
+        "this file looks like OpenBSD's iked.conf(5) (ikev2 policies), not ipsec.conf(5); "
+        "read it with ipsecctl --iked -f FILE");
   if (options_.report_unused_macros)
     for (const auto& name : macros_.unused())
       diagnostics_.plain("warning: macro '" + name + "' not used");
@@ -153,9 +157,15 @@ void ParseDriver::syntax_error(Parser::symbol_kind_type lookahead,
   const std::string& first = statement_first_word_;
   const bool strongswan = first == "conn" || first == "config" || first == "ca";
   if (strongswan) strongswan_format_ = true;
+  // iked.conf's policies start with `ikev2`, a word ipsec.conf does not have.
+  const bool iked = first == "ikev2";
+  if (iked) iked_format_ = true;
   std::string hint;
   if (diagnostics_.style() == DiagnosticStyle::Caret) {
-    if (strongswan)
+    if (iked)
+      hint = "'" + first + "' is a statement of OpenBSD's iked.conf(5), a different language; "
+             "read such a file with ipsecctl --iked";
+    else if (strongswan)
       hint = "'" + first + "' starts a section of strongSwan's ipsec.conf, a different format; "
              "ipsecctl reads OpenBSD's ipsec.conf(5) rules (flow, ike, esp, ...)";
     else

@@ -75,6 +75,7 @@ class ParseDriver {
   std::vector<Parser::symbol_kind_type> statement_;
   std::string statement_first_word_;  // when the statement starts with a word
   bool strongswan_format_ = false;     // a `conn` or `config setup` section seen
+  bool iked_format_ = false;           // an `ikev2` statement seen
   std::string memory_text_;  // backs parse_text()
 };
 

@@ -22,7 +22,7 @@ USAGE = ("usage: ipsecctl [-cdFjkmnv] [-D macro=value] [-f file] [-i fifo] [-s m
          "                [--diff] [--as file] [--wait[=seconds]] [--allow-static-aead]\n"
          "                [--diagnostics auto|caret|plain] [--color auto|always|never]\n"
          "                [--ike-version 1|2|any] [--format text|json|prometheus|swanctl]\n"
-         "                [--json] [--help] [--version]\n")
+         "                [--iked] [--json] [--help] [--version]\n")
 SYNTAX = "ipsecctl: Syntax error in config file: ipsec rules not loaded\n"
 
 

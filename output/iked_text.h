@@ -1,0 +1,16 @@
+// An iked.conf's meaning as `iked -n -v` prints it: one line per user
+// and per policy, in the file's order, with iked's defaults written out.
+#pragma once
+
+#include <string>
+
+#include "compiler/iked/iked_config.h"
+
+namespace ipsecctl::output {
+
+std::string render_iked_policy(const iked::Policy& policy);
+std::string render_iked_user(const iked::User& user);
+// Every user and policy, in the order the file gave them.
+std::string render_iked_config(const iked::Config& config);
+
+}  // namespace ipsecctl::output

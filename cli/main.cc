@@ -13,7 +13,6 @@
 
 #include "cli/options.h"
 #include "common/diagnostics.h"
-#include "compiler/iked/iked_compile.h"
 #include "compiler/resolver.h"
 #include "engine/session.h"
 #include "output/change_text.h"
@@ -51,7 +50,7 @@ class Run {
   int operator()() {
     int status = 0;
     if (options_.flush && !options_.no_action && !session_.flush()) status = 1;
-    if (options_.file) status = std::max(status, options_.iked ? load_iked() : load());
+    if (options_.file) status = std::max(status, load());
     if (options_.show && !show()) status = 1;
     if (options_.monitor && !monitor()) status = 1;
     diagnostics_.flush();
@@ -84,6 +83,20 @@ class Run {
         options_.verbose > 0 && !options_.show && options_.format == cli::Format::Text;
     engine::LoadRequest request;
     request.compile.path = *options_.file;
+    if (options_.iked) {
+      request.compile.language = compiler::Language::Iked;
+      // iked prints each policy on stderr as it reads it, between the
+      // messages about the lines around it, and so do we (-n -v).
+      if (print_rules && options_.no_action)
+        request.compile.iked_listener = [this](const iked::Config& config,
+                                               iked::Config::Kind kind, std::size_t index) {
+          std::string text = kind == iked::Config::Kind::User
+                                 ? output::render_iked_user(config.users[index])
+                                 : output::render_iked_policy(config.policies[index]);
+          text.pop_back();
+          diagnostics_.plain(text);
+        };
+    }
     request.compile.defines = options_.defines;
     request.compile.listener = print_rules ? &printer : nullptr;
     request.compile.printing_adds = print_rules && !options_.deleting;
@@ -121,6 +134,8 @@ class Run {
       text = output::render_changes_json(result.changes, diagnostics_, json);
     } else if (request.list_changes && result.ok && !options_.no_action) {
       text = output::render_changes_text(result.changes, resolver_, options_.show_keys);
+    } else if (options_.iked && options_.no_action) {
+      if (result.ok) diagnostics_.plain("configuration OK");
     } else if (print_rules && options_.no_action && result.ok && !options_.deleting) {
       // IKEv2 rules never reach isakmpd: -nv shows them as charon gets them.
       if (!ikev2_rules(result.compiled.plan)) return 0;
@@ -132,35 +147,6 @@ class Run {
     std::fwrite(text.data(), 1, text.size(), stdout);
     if (!result.ok) return 1;
     return options_.diff && result.changed() ? 2 : 0;
-  }
-
-  // --iked: iked.conf(5). -n checks it and -v prints it, as `iked -n -v`.
-  int load_iked() {
-    std::vector<std::pair<std::string, std::string>> defines;
-    for (const std::string& d : options_.defines) {
-      const auto eq = d.rfind('=');
-      defines.emplace_back(d.substr(0, eq), d.substr(eq + 1));
-    }
-    // iked prints each policy on stderr as it reads it, between the
-    // messages about the lines around it, and so do we.
-    iked::ConfigBuilder::Listener print;
-    if (options_.verbose > 0)
-      print = [this](const iked::Config& config, iked::Config::Kind kind, std::size_t index) {
-        std::string text = kind == iked::Config::Kind::User
-                               ? output::render_iked_user(config.users[index])
-                               : output::render_iked_policy(config.policies[index]);
-        text.pop_back();
-        diagnostics_.plain(text);
-      };
-    const iked::CompileResult result =
-        iked::compile_file(*options_.file, defines, diagnostics_, std::move(print));
-    if (!result.ok()) return 1;
-    if (options_.no_action) {
-      diagnostics_.plain("configuration OK");
-      return 0;
-    }
-    diagnostics_.note("loading iked.conf(5) policies is not supported yet; check with -n");
-    return 1;
   }
 
   static bool ikev2_rules(const compiler::Plan& plan) {

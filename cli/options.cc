@@ -151,6 +151,7 @@ bool apply_long_option(const std::string& name, bool has_value, const std::strin
     o.vici = value;
   } else if (name == "keys") {
     o.keys = value;
+    o.keys_given = true;
   } else if (name == "kernel") {
     if (backends::find_kernel_interface(value) == nullptr) {
       std::fprintf(stderr, "ipsecctl: unknown kernel interface '%s' (known: %s)\n",
@@ -321,6 +322,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::fprintf(stderr, "ipsecctl: --format prometheus goes with -s\n");
     return std::nullopt;
   }
+  // iked keeps its keys in the same layout under /etc/iked.
+  if (o.iked && !o.keys_given) o.keys = "/etc/iked";
   if (o.iked && !o.file) {
     std::fprintf(stderr, "ipsecctl: --iked goes with -f file\n");
     return std::nullopt;

@@ -35,7 +35,8 @@ struct Options {
   std::string kernel = "xfrm";       // --kernel NAME
   std::string ike = "auto";          // --ike auto|NAME
   std::string vici = "/var/run/charon.vici";  // --vici PATH
-  std::string keys = "/etc/isakmpd";          // --keys DIR
+  std::string keys = "/etc/isakmpd";          // --keys DIR (--iked: /etc/iked)
+  bool keys_given = false;
   IkeVersion ike_version = IkeVersion::V1;     // --ike-version 1|2|any
   std::optional<unsigned> wait;      // --wait[=SECONDS]
   unsigned wait_daemon = 0;          // --wait-daemon[=SECONDS]

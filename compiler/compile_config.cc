@@ -1,5 +1,6 @@
 #include "compiler/compile_config.h"
 
+#include "compiler/iked/iked_compile.h"
 #include "parser/macro_table.h"
 #include "parser/parse_driver.h"
 
@@ -12,8 +13,32 @@ CompileResult compile_config(const CompileRequest& request, Resolver& resolver,
   return result;
 }
 
+namespace {
+
+void compile_iked(const CompileRequest& request, Diagnostics& diagnostics, CompileResult& result) {
+  std::vector<std::pair<std::string, std::string>> defines;
+  for (const std::string& d : request.defines) {
+    // iked splits -D at the last '=' (cmdline_symset's strrchr).
+    const auto eq = d.rfind('=');
+    defines.emplace_back(d.substr(0, eq), d.substr(eq + 1));
+  }
+  iked::CompileResult compiled =
+      iked::compile_file(request.path, defines, diagnostics, request.iked_listener);
+  result.readable = compiled.opened;
+  result.errors = compiled.errors;
+  if (compiled.fatal) result.fatal = "iked.conf";
+  result.plan.iked = std::make_shared<const iked::Config>(std::move(compiled.config));
+  diagnostics.flush();
+}
+
+}  // namespace
+
 void compile_config(const CompileRequest& request, Resolver& resolver, Diagnostics& diagnostics,
                     CompileResult& result) {
+  if (request.language == Language::Iked) {
+    compile_iked(request, diagnostics, result);
+    return;
+  }
   parser::MacroTable macros;
   for (const auto& d : request.defines) macros.define_from_command_line(d);
   RuleCompiler compiler(resolver, diagnostics, result.plan, request.listener);

@@ -3,18 +3,25 @@
 // as they are added when asked to.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/diagnostics.h"
+#include "compiler/iked/iked_builder.h"
 #include "compiler/plan.h"
 #include "compiler/resolver.h"
 #include "compiler/rule_compiler.h"
 
 namespace ipsecctl::compiler {
 
+// The language of the file: OpenBSD's ipsec.conf(5), or iked.conf(5)
+// (--iked), a second parser into the same plan.
+enum class Language : std::uint8_t { IpsecConf, Iked };
+
 struct CompileRequest {
+  Language language = Language::IpsecConf;
   std::string path;                   // "-" for standard input
   std::vector<std::string> defines;   // -D name=value, already validated
   RuleListener* listener = nullptr;   // told of each rule as it is added (-v)
@@ -27,6 +34,8 @@ struct CompileRequest {
   // --ike-version: ike rules speak it until the file sets
   // ipsecctl_ike_version (-D ipsecctl_ike_version=V fixes it for all).
   IkeVersion ike_version = IkeVersion::V1;
+  // iked.conf: told of each user and policy as it is read (-v).
+  iked::ConfigBuilder::Listener iked_listener;
 };
 
 struct CompileResult {

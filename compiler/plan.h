@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compiler/address.h"
+#include "compiler/iked/iked_config.h"
 #include "compiler/transforms.h"
 #include "common/diagnostics.h"
 #include "parser/syntax.h"
@@ -146,8 +147,14 @@ struct Plan {
   std::deque<BundleEntry> bundles;
   std::deque<IkeEntry> ikes;
   std::deque<RuleRef> order;  // every rule, in the order it was added
+  // An iked.conf(5) (--iked): its users and IKEv2 policies, for the IKE
+  // daemon; such a plan has no rules above.
+  std::shared_ptr<const iked::Config> iked;
 
-  bool empty() const { return order.empty(); }
+  bool has_iked() const { return iked && !iked->order.empty(); }
+  // Anything for an IKE daemon: ike rules or iked policies.
+  bool has_ike() const { return !ikes.empty() || has_iked(); }
+  bool empty() const { return order.empty() && !has_iked(); }
 };
 
 }  // namespace ipsecctl::compiler

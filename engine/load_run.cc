@@ -67,6 +67,7 @@ bool LoadRun::may_stream() const {
   constexpr off_t kShortestFlowRule = 16;
   struct stat st {};
   return adding_ && !dry_run_ && previous_.empty() &&
+         request_.compile.language == compiler::Language::IpsecConf &&
          ::stat(request_.compile.path.c_str(), &st) == 0 &&
          st.st_size >= static_cast<off_t>(kStreamingFlows) * kShortestFlowRule;
 }
@@ -114,7 +115,9 @@ void LoadRun::compile_reading_kernel() {
 bool LoadRun::compile_failed() {
   if (kernel_load_) kernel_load_->undo();  // what went out while the file was read
   if (!result_.compiled.fatal)  // OpenBSD exits there and then
-    diag_.failure("Syntax error in config file: ipsec rules not loaded");
+    diag_.failure(request_.compile.language == compiler::Language::Iked
+                      ? "errors in the iked.conf: policies not loaded"
+                      : "Syntax error in config file: ipsec rules not loaded");
   return interrupted(false);
 }
 
@@ -122,15 +125,15 @@ bool LoadRun::apply() {
   const compiler::Plan& plan = result_.compiled.plan;
   if (plan.empty() && previous_.empty()) return true;
   std::unique_ptr<backends::IkeBackend> ike;
-  if (!plan.ikes.empty() || !previous_.entries.empty()) {
+  if (plan.has_ike() || !previous_.entries.empty()) {
     ike = context_.ike_daemon();
     // A daemon that is still starting gets a moment, when asked for.
     const auto until = std::chrono::steady_clock::now() + context_.options.daemon_patience;
-    while (!ike && !plan.ikes.empty() && std::chrono::steady_clock::now() < until) {
+    while (!ike && plan.has_ike() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       ike = context_.ike_daemon();
     }
-    if (!ike && !plan.ikes.empty() && adding_) {
+    if (!ike && plan.has_ike() && adding_) {
       diag_.failure("the file has ike rules but no IKE daemon was found: " +
                     context_.ike_daemons_looked_for() + "; nothing was loaded");
       if (kernel_load_) kernel_load_->undo();
@@ -151,7 +154,7 @@ bool LoadRun::apply() {
     if (kernel_load_ && !dry_run_) kernel_load_->undo();
     return interrupted(false);
   }
-  if (!ike && (!previous_.entries.empty() || !plan.ikes.empty())) {
+  if (!ike && (!previous_.entries.empty() || plan.has_ike())) {
     // The daemon an earlier load used is not running: what it held is
     // gone with it (a daemon starting again holds nothing), or will be
     // removed by the next load that finds it.

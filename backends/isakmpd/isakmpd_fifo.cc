@@ -32,6 +32,12 @@ bool IsakmpdFifoBackend::present(const std::string& fifo) {
 bool IsakmpdFifoBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope,
                                const LoadSettings& settings, BackendChanges& changes) {
   changes.backend = name();
+  if (plan.has_iked()) {
+    // iked.conf is IKEv2; isakmpd speaks IKEv1 only.
+    diag_.failure("isakmpd speaks IKEv1 only and cannot take iked.conf's IKEv2 policies; "
+                  "load them into strongSwan's charon (--ike vici)");
+    return false;
+  }
   ChangeCounts& counted = changes.counts[kRules];
   auto note = [&](ChangeVerb verb, const std::string& rule) {
     counted.count(verb);

@@ -157,7 +157,7 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
   const bool has_previous = scope.previous != nullptr &&
                             (!scope.previous->of(OwnedKind::ViciConnection).empty() ||
                              !scope.previous->of(OwnedKind::ViciSecret).empty());
-  if (plan.ikes.empty() && !has_previous) return true;
+  if (!plan.has_ike() && !has_previous) return true;
   auto connections = configuration(plan, diag_, key_directory_);
   if (!connections) {
     diag_.failure("strongSwan cannot express these rules; nothing was sent to charon");

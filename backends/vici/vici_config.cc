@@ -4,6 +4,8 @@
 #include <map>
 
 #include "backends/ownership.h"
+#include "backends/vici/vici_auth.h"
+#include "backends/vici/vici_iked.h"
 #include "compiler/ike_policy.h"
 
 namespace ipsecctl::backends::vici {
@@ -15,16 +17,6 @@ using parser::SaType;
 namespace {
 
 std::string seconds(long long s) { return std::to_string(s) + "s"; }
-
-// "ADDR/32" (the srcid extension) is the address itself to strongSwan.
-std::string identity_text(const std::string& id) {
-  auto slash = id.rfind('/');
-  if (slash != std::string::npos &&
-      (id.compare(slash, std::string::npos, "/32") == 0 ||
-       id.compare(slash, std::string::npos, "/128") == 0))
-    return id.substr(0, slash);
-  return id;
-}
 
 std::string traffic_selector(const compiler::Endpoint& e, std::uint8_t proto, std::uint16_t port) {
   std::string ts = compiler::format_address_hex(compiler::network_of(e.address)) + "/" +
@@ -101,12 +93,6 @@ struct Group {
   std::optional<compiler::IpAddress> local;
 };
 
-void add_owner(std::vector<std::string>& owners, const std::string& id) {
-  for (const auto& o : owners)
-    if (o == id) return;
-  owners.push_back(id);
-}
-
 // Why strongSwan cannot take the rule, beyond what OpenBSD refuses.
 std::optional<std::string> refusal(const IkeEntry& r, const compiler::IkePolicy& policy) {
   if (policy.refusal) return policy.refusal->message;
@@ -153,69 +139,6 @@ std::string child_proposal(const compiler::IkePhase2Policy& p2) {
   if (p2.auth != nullptr) add(p2.auth->strongswan);
   if (p2.group != nullptr) add(p2.group->strongswan);
   return out;
-}
-
-// The keys of a rule without psk (see backends/keys/key_directory.h).
-struct RuleKeys {
-  keys::LocalCredentials local;
-  keys::PeerCredentials peer;
-  std::string own_identity;   // what this host shows ("" when unknown)
-  std::string peer_identity;  // what a raw key is bound to ("" for none)
-};
-
-// The peer's identity as the rule knows it: its dstid, else its address.
-std::pair<std::string, compiler::IdType> peer_identity(const IkeEntry& r) {
-  if (r.dstid) return {identity_text(r.dstid->text), r.dstid->type};
-  if (r.peer)
-    return {compiler::format_address(r.peer->address),
-            r.peer->address.family == compiler::Family::Inet6 ? compiler::IdType::Ipv6
-                                                               : compiler::IdType::Ipv4};
-  return {"", compiler::IdType::Unknown};
-}
-
-// This host's identity, as isakmpd has it: the srcid, else its address
-// (the rule's `local`, else the one it reaches the peer from). charon
-// must be told: its own default would be the certificate's subject, or a
-// raw key's fingerprint, which no peer looks a key up by.
-std::string own_identity(const IkeEntry& r, const SourceAddressLookup& source_for) {
-  if (r.srcid) return identity_text(r.srcid->text);
-  if (r.local) return compiler::format_address(r.local->address);
-  if (r.peer && source_for)
-    if (auto from = source_for(r.peer->address)) return compiler::format_address(*from);
-  return "";
-}
-
-std::optional<RuleKeys> keys_for(const IkeEntry& r, keys::KeyDirectory& directory,
-                                 Diagnostics& diag, const SourceAddressLookup& source_for) {
-  const std::string own = own_identity(r, source_for);
-  auto local = directory.local(own, r.origin, diag);
-  const auto [identity, type] = peer_identity(r);
-  auto peer = directory.peer(identity, type, r.origin, diag);
-  if (!local || !peer) return std::nullopt;
-  return RuleKeys{std::move(*local), std::move(*peer), own, peer->public_key ? identity : ""};
-}
-
-// The auth sections of a rule without psk: this host signs with its
-// certificate or raw key; the peer is checked with its raw key (bound to
-// the identity it is named by) or with the authorities.
-void add_keys(const RuleKeys& k, ViciSection& local, ViciSection& remote, ViciConnection& c) {
-  auto carry = [&](const keys::PemFile& f) {
-    c.key_files[f.pem] = f.path;
-    return f.pem;
-  };
-  if (!k.own_identity.empty() && vici::find(local, "id") == nullptr)
-    local.push_back(value("id", k.own_identity));
-  if (k.local.certificate) local.push_back(list("certs", {carry(*k.local.certificate)}));
-  else if (k.local.public_key) local.push_back(list("pubkeys", {carry(*k.local.public_key)}));
-  if (k.peer.public_key) {
-    if (!k.peer_identity.empty() && vici::find(remote, "id") == nullptr)
-      remote.push_back(value("id", k.peer_identity));
-    remote.push_back(list("pubkeys", {carry(*k.peer.public_key)}));
-  } else {
-    std::vector<std::string> cas;
-    for (const keys::PemFile& ca : k.peer.authorities) cas.push_back(carry(ca));
-    remote.push_back(list("cacerts", cas));
-  }
 }
 
 // Phase 1 settings: the last rule for a peer wins, as with isakmpd's
@@ -288,29 +211,6 @@ ViciSection child_settings(const IkeEntry& r, const compiler::IkePolicy& policy)
     child.push_back(value("if_id_out", std::to_string(*r.sec_interface)));
   }
   return child;
-}
-
-// A shared secret owned by what tells this peer apart: its address
-// (IKEv1: charon falls back to the addresses when the identities do not
-// decide) and the identity it must show. No owner at all makes a default
-// secret.
-//
-// IKEv2 has no such fallback: charon picks the key by identities only, and
-// as the initiator before the peer has said who it is (its identity is
-// then %any). Without a dstid the key is also owned by %any, so that
-// charon finds it; translate() refuses two such keys that differ, since
-// nothing could tell them apart.
-ViciSecret secret_of(const IkeEntry& r, const std::string& connection) {
-  std::vector<std::string> owners;
-  if (r.peer) add_owner(owners, compiler::format_address_hex(r.peer->address));
-  if (r.dstid) add_owner(owners, identity_text(r.dstid->text));
-  else if (r.version != IkeVersion::V1) add_owner(owners, "%any");
-  ViciSecret secret;
-  secret.base_id = "ike-ipsecctl-" + connection;
-  secret.body = {value("type", "IKE"), value("data", r.psk_text), list("owners", owners)};
-  const std::vector<std::uint8_t> bytes = encode(secret.body);
-  secret.digest = digest_bytes(bytes.data(), bytes.size());
-  return secret;
 }
 
 // Adds a rule to the group (connection) of its phase 1.
@@ -471,6 +371,11 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
   if (refused) return std::nullopt;
   std::vector<ViciConnection> out;
   for (Group& g : groups) out.push_back(finish_group(g, source_for));
+  if (plan.iked) {
+    auto policies = translate_iked(*plan.iked, diag, source_for, keys);
+    if (!policies) return std::nullopt;
+    for (ViciConnection& c : *policies) out.push_back(std::move(c));
+  }
   return out;
 }
 

@@ -368,6 +368,7 @@ bool ConfigBuilder::build_proposals(const TransformSets& sets, bool ike, int sap
 
 bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
   Policy policy;
+  policy.origin = reporter.here();
   const unsigned id = ++policy_id_;
   policy.family = rule.family;
   policy.saproto = rule.saproto;
@@ -499,7 +500,7 @@ bool ConfigBuilder::create_user(const std::string& name, const std::string& pass
     reporter.error("invalid password");
     return false;
   }
-  config_.users.push_back(User{name, password, {}});
+  config_.users.push_back(User{name, password, reporter.here()});
   made(Config::Kind::User, config_.users.size() - 1);
   return true;
 }

@@ -14,6 +14,7 @@ CompileResult compile_file(const std::string& path,
   CompileResult result;
   result.errors = parsed.errors;
   result.fatal = parsed.fatal.has_value();
+  result.opened = parsed.opened;
   result.config = std::move(builder.config());
   result.config.settings = parsed.settings;
   if (parsed.opened && !result.fatal && builder.rules() == 0)

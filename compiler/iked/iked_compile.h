@@ -18,6 +18,7 @@ struct CompileResult {
   int errors = 0;
   // iked stopped at once (its fatal() or err()); already printed.
   bool fatal = false;
+  bool opened = true;  // false: the file itself could not be read
   bool ok() const { return errors == 0 && !fatal; }
 };
 

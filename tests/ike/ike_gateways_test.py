@@ -675,14 +675,18 @@ def iked_peer(lab, tmp):
     keylab.trust_raw_key(root, "/etc/iked", "iked.example", folder="fqdn")
     shutil.copy(os.path.join(root, "local.pub"), "/etc/iked/pubkeys/ipv4/" + wan(0))
     for auth in ("psk", "keys"):
-        fresh_daemons(lab, (0,))
-        lab.stop(1)
-        iked_round(lab, tmp, iked, auth, root)
+        # gw0 speaks first ipsec.conf's ike rule, then the very policy
+        # iked has, in iked.conf (ipsecctl --iked).
+        for language in ("ipsec.conf", "iked.conf"):
+            fresh_daemons(lab, (0,))
+            lab.stop(1)
+            iked_round(lab, tmp, iked, auth, root, language)
     os.unlink("/etc/iked/pubkeys/ipv4/" + wan(0))
 
 
-def iked_round(lab, tmp, iked, auth, root):
-    what = "iked (%s)" % ("PSK" if auth == "psk" else "raw keys: its ECDSA, gw0's RSA")
+def iked_round(lab, tmp, iked, auth, root, language):
+    what = "iked (%s; gw0 loads %s)" % (
+        "PSK" if auth == "psk" else "raw keys: its ECDSA, gw0's RSA", language)
     conf = write_private(tmp, "iked-%s.conf" % auth, (
         "ikev2 \"gw0\" passive esp from %s to %s local %s peer %s \\\n"
         "  ikesa enc aes-256 prf hmac-sha2-256 auth hmac-sha2-256 group modp2048 \\\n"
@@ -709,16 +713,33 @@ def iked_round(lab, tmp, iked, auth, root):
         time.sleep(2)
         # With keys gw0 shows its address (active, no srcid): iked finds its
         # key under pubkeys/ipv4/.
-        rule = write_private(tmp, "to-iked-%s.conf" % auth, (
-            "ipsecctl_ike_version = \"2\"\n"
-            "ike %s esp from %s to %s peer %s \\\n"
-            "  main auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
-            "  quick auth hmac-sha1 enc aes-256 group none \\\n"
-            "  dstid iked.example%s\n")
-            % ("dynamic" if auth == "psk" else "active", lan(0), lan(1), wan(1),
-               ' psk "iked secret"' if auth == "psk" else ""))
-        rc, _, err = lab.ipsecctl(0, "--keys", root, "-f", rule)
-        check("%s: ipsecctl loads the IKEv2 rule that matches iked.conf" % what, rc == 0, err)
+        if language == "iked.conf":
+            # The same policy, from gw0's side: with a PSK gw0 names itself
+            # as the ipsec.conf rule's `dynamic` would (its host name).
+            rule = write_private(tmp, "to-iked-%s-iked.conf" % auth, (
+                "ikev2 \"gw1\" active esp from %s to %s local %s peer %s \\\n"
+                "  ikesa enc aes-256 prf hmac-sha2-256 auth hmac-sha2-256 group modp2048 \\\n"
+                "  childsa enc aes-256 auth hmac-sha1 \\\n"
+                "  %sdstid iked.example%s\n")
+                % (lan(0), lan(1), wan(0), wan(1),
+                   "srcid %s " % ikelab.hostname(0) if auth == "psk" else "",
+                   ' psk "iked secret"' if auth == "psk" else ""))
+            rc, _, err = lab.ipsecctl(0, "--iked", "--keys", root, "-f", rule)
+            check("%s: ipsecctl --iked loads the policy iked has" % what, rc == 0, err)
+            rc, out, err = lab.ipsecctl(0, "--iked", "--keys", root, "--diff", "-f", rule)
+            check("%s: a second look finds nothing to change (--diff exit 0)" % what,
+                  rc == 0, (out, err))
+        else:
+            rule = write_private(tmp, "to-iked-%s.conf" % auth, (
+                "ipsecctl_ike_version = \"2\"\n"
+                "ike %s esp from %s to %s peer %s \\\n"
+                "  main auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
+                "  quick auth hmac-sha1 enc aes-256 group none \\\n"
+                "  dstid iked.example%s\n")
+                % ("dynamic" if auth == "psk" else "active", lan(0), lan(1), wan(1),
+                   ' psk "iked secret"' if auth == "psk" else ""))
+            rc, _, err = lab.ipsecctl(0, "--keys", root, "-f", rule)
+            check("%s: ipsecctl loads the IKEv2 rule that matches iked.conf" % what, rc == 0, err)
         # iked on a loaded guest can take most of a minute to answer.
         up, counts = sniff(lab, 0, 62, lambda: lab.ping_until(0, 1, 60))
         log.flush()
@@ -727,7 +748,13 @@ def iked_round(lab, tmp, iked, auth, root):
         check("%s: IKEv2 with OpenBSD's iked, LAN to LAN over ESP" % what,
               up and encrypted(counts) and established_v2(lab, 0),
               "%s\n--- iked\n%s\n%s" % (counts, iked_log, evidence(lab, (0,))))
-        lab.ipsecctl(0, "--keys", root, "-d", "-f", rule)
+        if language == "iked.conf":
+            rc, _, err = lab.ipsecctl(0, "--iked", "--keys", root, "-d", "-f", rule)
+            conns = lab.conns(0)
+            check("%s: -d takes the connection out of charon" % what,
+                  rc == 0 and "gw1" not in conns, (err, conns))
+        else:
+            lab.ipsecctl(0, "--keys", root, "-d", "-f", rule)
     finally:
         proc.terminate()
         try:

@@ -906,6 +906,52 @@ def keys_x509(lab, tmp):
           not lab.conns(0), err)
 
 
+# --- 7. iked.conf on both sides (ipsecctl --iked) ------------------------------
+
+def iked_pair(lab, tmp):
+    """Two gateways with mirrored iked.conf files, as two OpenBSD iked
+    gateways would have them: gw0 active, gw1 passive, a PSK. Loaded,
+    up, edited (a proposal changes: only that connection is replaced),
+    and taken out again."""
+    fresh_daemons(lab, (0, 1))
+
+    def policy(i, enc):
+        return ("lan_local = \"%s\"\n"
+                "ikev2 \"to-gw%d\" %s esp from $lan_local to %s local %s peer %s \\\n"
+                "  ikesa enc %s prf hmac-sha2-256 auth hmac-sha2-256 group ecp256 \\\n"
+                "  childsa enc aes-256 auth hmac-sha2-256 group ecp256 \\\n"
+                "  srcid gw%d.example dstid gw%d.example ikelifetime 1h lifetime 10m \\\n"
+                "  psk \"pair secret\"\n"
+                % (lan(i), 1 - i, "active" if i == 0 else "passive", lan(1 - i), wan(i),
+                   wan(1 - i), enc, i, 1 - i))
+    confs = {i: write_private(tmp, "pair%d.iked.conf" % i, policy(i, "aes-256")) for i in (0, 1)}
+    rc1, _, err1 = lab.ipsecctl(1, "--iked", "-f", confs[1])
+    rc0, _, err0 = lab.ipsecctl(0, "--iked", "--wait=20", "-f", confs[0])
+    check("iked pair: both load their iked.conf, the tunnel comes up (--wait: exit 0)",
+          rc0 == 0 and rc1 == 0, (err0, err1, evidence(lab, (0, 1))))
+    up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+    check("iked pair: LAN to LAN over ESP", up and encrypted(counts), counts)
+    rc, out, err = lab.ipsecctl(0, "-s", "all")
+    check("iked pair: -s all shows the IKE SA of policy to-gw1 with its identities",
+          rc == 0 and "to-gw1" in out and "gw1.example" in out, (out, err))
+    confs[0] = write_private(tmp, "pair0.iked.conf", policy(0, "aes-128"))
+    confs[1] = write_private(tmp, "pair1.iked.conf", policy(1, "aes-128"))
+    rc, out, err = lab.ipsecctl(0, "--iked", "--diff", "-f", confs[0])
+    check("iked pair: --diff after an edit names the changed connection (exit 2)",
+          rc == 2 and "to-gw1" in out, (rc, out, err))
+    rc1, _, err1 = lab.ipsecctl(1, "--iked", "-f", confs[1])
+    rc0, _, err0 = lab.ipsecctl(0, "--iked", "--wait=20", "-f", confs[0])
+    check("iked pair: the edited policy loads on both and comes up again",
+          rc0 == 0 and rc1 == 0, (err0, err1, evidence(lab, (0, 1))))
+    up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+    check("iked pair: ... LAN to LAN over ESP", up and encrypted(counts), counts)
+    for i in (0, 1):
+        lab.ipsecctl(i, "--iked", "-d", "-f", confs[i])
+    check("iked pair: -d -f leaves charon without the connections",
+          all("to-gw%d" % (1 - i) not in lab.conns(i) for i in (0, 1)),
+          [lab.conns(i) for i in (0, 1)])
+
+
 def hub_and_edit(lab, tmp):
     main, d = hub(lab, tmp)
     edited_reload(lab, tmp, main, d)
@@ -914,7 +960,7 @@ def hub_and_edit(lab, tmp):
 # In order; the second list needs kernel ESP (the qemu guest).
 SCENARIOS = [("staggered", staggered), ("together", together),
              ("identities", identities_and_failures), ("hub", hub_and_edit),
-             ("keys-raw", keys_raw), ("keys-x509", keys_x509)]
+             ("keys-raw", keys_raw), ("keys-x509", keys_x509), ("iked-pair", iked_pair)]
 KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
                     ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
 

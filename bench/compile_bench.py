@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Parse+compile benchmark for `ipsecctl -n` (a benchmark, not a test).
 
-Generates configurations of 1k, 10k and 100k rules of three kinds (flow
-rules, ike rules, and half of each), runs `ipsecctl -n -f FILE` several
+Generates configurations of 1k, 10k and 100k rules of four kinds (flow
+rules, ike rules, half of each, and iked.conf's ikev2 policies of the same
+shape as the ike rules, read with --iked), runs `ipsecctl -n -f FILE` several
 times each in fresh processes, and prints the best wall time, rules per
 second, microseconds per rule and peak RSS next to the anchors measured on
 a machine of this kind (nftables 1.0.6, `nft -c -f`, same rule counts;
@@ -38,20 +39,32 @@ def ike_rule(i):
             "\tsrcid gw.example.org psk \"secret\"\n") % (a % 256, b, a % 256, b, a % 256, b)
 
 
+def ikev2_policy(i):
+    a, b = divmod(i, 256)
+    return ("ikev2 \"p%d\" active esp from 10.%d.%d.0/24 to 172.%d.%d.0/24 peer 198.51.%d.%d \\\n"
+            "\tikesa auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
+            "\tchildsa auth hmac-sha2-256 enc aes-256 group modp2048 \\\n"
+            "\tsrcid gw.example.org ikelifetime 86400 lifetime 7200 psk \"secret\"\n") % (
+                i, a % 256, b, a % 256, b, a % 256, b)
+
+
 def generate(kind, n, path):
     with open(path, "w") as f:
         f.write("# %d %s rules\n" % (n, kind))
         for i in range(n):
-            if kind == "flow" or (kind == "mixed" and i % 2 == 0):
+            if kind == "ikev2":
+                f.write(ikev2_policy(i))
+            elif kind == "flow" or (kind == "mixed" and i % 2 == 0):
                 f.write(flow_rule(i))
             else:
                 f.write(ike_rule(i))
     os.chmod(path, 0o600)
 
 
-def measure(binary, path):
+def measure(binary, path, iked=False):
     start = time.monotonic()
-    proc = subprocess.Popen([binary, "-n", "-f", path], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([binary] + (["--iked"] if iked else []) + ["-n", "-f", path],
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.monotonic() - start
@@ -72,13 +85,16 @@ def main():
     print("ipsecctl -n: parse + compile (best of %d runs; peak RSS of the largest run)" % a.runs)
     print("%-6s %7s %10s %12s %9s %10s | %12s %12s" % (
         "kind", "rules", "wall", "rules/s", "us/rule", "peak RSS", "nft -c wall", "nft -c RSS"))
+    walls = {}
     with tempfile.TemporaryDirectory(prefix="ipsecctl-bench-") as tmp:
-        for kind in ("flow", "ike", "mixed"):
+        for kind in ("flow", "ike", "mixed", "ikev2"):
             for n in sizes:
                 path = os.path.join(tmp, "%s-%d.conf" % (kind, n))
                 generate(kind, n, path)
-                runs = [measure(os.path.abspath(a.ipsecctl), path) for _ in range(a.runs)]
+                runs = [measure(os.path.abspath(a.ipsecctl), path, kind == "ikev2")
+                        for _ in range(a.runs)]
                 wall = min(r[0] for r in runs)
+                walls[(kind, n)] = wall
                 rss = max(r[1] for r in runs)
                 anchor = NFT_ANCHORS.get(n)
                 anchor_text = ("%10.3f s %9.1f MiB" % anchor) if anchor else ""
@@ -86,6 +102,9 @@ def main():
                     kind, n, wall, n / wall, wall / n * 1e6, rss, anchor_text))
                 os.unlink(path)
     print("target: 100000 rules in < 0.5 s with < 100 MiB peak RSS")
+    for n in sizes:
+        print("iked.conf's ikev2 policies / ipsec.conf's ike rules, %d each: %.2fx "
+              "(target: at most 1.20x)" % (n, walls[("ikev2", n)] / walls[("ike", n)]))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 #include "parser/iked/iked_driver.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cctype>
+#include <cstring>
 
 #include "parser/iked/iked_grammar.hh"
 
@@ -13,6 +18,34 @@ struct Stop {
 };
 
 }  // namespace
+
+std::string display_name(const Host& host) {
+  if (!host.name.empty()) return host.name;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  const Address& a = host.address;
+  if (a.family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    in->sin_family = AF_INET;
+    std::memcpy(&in->sin_addr, a.bytes.data(), 4);
+    len = sizeof *in;
+  } else if (a.family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    in6->sin6_family = AF_INET6;
+    std::memcpy(&in6->sin6_addr, a.bytes.data(), 16);
+    in6->sin6_scope_id = a.scope_id;
+    len = sizeof *in6;
+  } else {
+    return {};
+  }
+  char buf[NI_MAXHOST];
+  if (::getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, buf, sizeof buf, nullptr, 0,
+                    NI_NUMERICHOST) != 0)
+    return {};
+  std::string name = buf;
+  if (a.network) name += "/" + std::to_string(a.mask);
+  return name;
+}
 
 Driver::Driver(Diagnostics& diagnostics, Semantics& semantics)
     : diag_(diagnostics), semantics_(semantics), lexer_(diagnostics, *this) {}

@@ -33,6 +33,10 @@ inline Host dynamic_host() {
   return h;
 }
 
+// How iked names a host in its messages: the interface's name, else the
+// address (numerically, with the prefix length it was written with).
+std::string display_name(const Host& host);
+
 struct ParseResult {
   Settings settings;
   int errors = 0;
@@ -62,7 +66,7 @@ class Driver : public Reporter {
   }
   void count_error() { lexer_.count_error(); }
   TransformSet& building() { return building_; }
-  std::vector<std::optional<TransformSet>>& mode() { return mode_; }
+  std::vector<TransformSetPtr>& mode() { return mode_; }
   Filters& filters() { return filters_; }
   NameTable encr_table() const { return encr_table_; }
   void set_encr_table(NameTable table) { encr_table_ = table; }
@@ -80,6 +84,7 @@ class Driver : public Reporter {
   void warning(const std::string& message) override;
   void plain(const std::string& line) override;
   [[noreturn]] void fatal(const std::string& message) override;
+  SourceLocation here() const override { return {lexer_.file_id(), lexer_.report_line()}; }
 
  private:
   Diagnostics& diag_;
@@ -87,7 +92,7 @@ class Driver : public Reporter {
   Lexer lexer_;
   Settings settings_;
   TransformSet building_;
-  std::vector<std::optional<TransformSet>> mode_;
+  std::vector<TransformSetPtr> mode_;
   Filters filters_;
   NameTable encr_table_ = NameTable::IkeEncr;
   std::string memory_text_;

@@ -1,6 +1,6 @@
 #include "parser/iked/iked_keywords.h"
 
-#include <algorithm>
+#include <vector>
 #include <iterator>
 #include <utility>
 
@@ -8,7 +8,7 @@ namespace ipsecctl::iked {
 namespace {
 
 using T = Parser::token;
-// Sorted, for a binary search.
+// The keywords, as iked lists them.
 constexpr std::pair<std::string_view, Parser::token_kind_type> kKeywords[] = {
     {"active", T::TOK_ACTIVE},
     {"ah", T::TOK_AH},
@@ -80,15 +80,34 @@ constexpr std::pair<std::string_view, Parser::token_kind_type> kKeywords[] = {
     {"vendorid", T::TOK_VENDORID},
 };
 
+// Every word of a file is looked up: the keywords are bucketed by length
+// and first letter, so a word is compared with one or two at most.
+class KeywordIndex {
+ public:
+  static constexpr std::size_t kMaxLength = 20;
+  KeywordIndex() {
+    for (std::size_t i = 0; i < std::size(kKeywords); ++i) {
+      const std::string_view name = kKeywords[i].first;
+      buckets_[name.size()][static_cast<unsigned char>(name[0]) - 'a'].push_back(i);
+    }
+  }
+  std::optional<Parser::token_kind_type> find(std::string_view word) const {
+    if (word.size() < 2 || word.size() > kMaxLength || word[0] < 'a' || word[0] > 'z')
+      return std::nullopt;
+    for (std::size_t i : buckets_[word.size()][static_cast<unsigned char>(word[0]) - 'a'])
+      if (kKeywords[i].first == word) return kKeywords[i].second;
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<std::size_t> buckets_[kMaxLength + 1][26];
+};
+
 }  // namespace
 
 std::optional<Parser::token_kind_type> keyword_token(std::string_view word) {
-  const auto* first = std::begin(kKeywords);
-  const auto* last = std::end(kKeywords);
-  const auto* it = std::lower_bound(first, last, word,
-                                    [](const auto& entry, std::string_view w) { return entry.first < w; });
-  if (it != last && it->first == word) return it->second;
-  return std::nullopt;
+  static const KeywordIndex kIndex;
+  return kIndex.find(word);
 }
 
 }  // namespace ipsecctl::iked

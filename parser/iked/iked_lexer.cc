@@ -14,25 +14,41 @@
 namespace ipsecctl::iked {
 namespace {
 
-// Marker bytes around a macro's value in the push-back buffer.
+// Marker bytes around a macro's value in the push-back buffer (igetc()
+// in lexer.h knows them too).
 constexpr int kStartExpand = 1;
 constexpr int kDoneExpand = 2;
 
-bool allowed_to_end_number(int c) {
-  return std::isspace(c) || c == ')' || c == ',' || c == '/' || c == '}' || c == '=';
-}
-
-bool allowed_in_string(int c) {
-  if (std::isalnum(c)) return true;
-  if (!std::ispunct(c)) return false;
-  switch (c) {
-    case '(': case ')': case '{': case '}': case '<': case '>':
-    case '!': case '=': case '/': case '#': case ',':
-      return false;
-    default:
-      return true;
+// Character classes of the C locale (iked's), as tables: the scanner asks
+// them for every byte.
+struct CharClasses {
+  bool word_start[256] = {};
+  bool in_word[256] = {};
+  bool ends_number[256] = {};
+  bool digit[256] = {};
+  bool alnum[256] = {};
+  CharClasses() {
+    for (int c = 0; c < 128; ++c) {
+      const bool alnum_c = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      const bool space = c == ' ' || (c >= '\t' && c <= '\r');
+      const bool punct = c > 32 && c < 127 && !alnum_c;
+      alnum[c] = alnum_c;
+      digit[c] = c >= '0' && c <= '9';
+      word_start[c] = alnum_c || c == ':' || c == '_' || c == '*';
+      in_word[c] = alnum_c || (punct && std::string_view("(){}<>!=/#,").find(static_cast<char>(c)) ==
+                                            std::string_view::npos);
+      ends_number[c] = space || c == ')' || c == ',' || c == '/' || c == '}' || c == '=';
+    }
   }
-}
+};
+const CharClasses kClasses;
+
+bool is_class(const bool (&table)[256], int c) { return c >= 0 && c < 256 && table[c]; }
+
+bool allowed_to_end_number(int c) { return is_class(kClasses.ends_number, c); }
+bool allowed_in_string(int c) { return is_class(kClasses.in_word, c); }
+bool is_alnum(int c) { return is_class(kClasses.alnum, c); }
+bool is_digit(int c) { return is_class(kClasses.digit, c); }
 
 Parser::symbol_type char_token(int c) {
   switch (c) {
@@ -83,6 +99,7 @@ bool Lexer::push_file(const std::string& name, bool secret) {
     }
   }
   file->lineno = first ? 1 : 0;
+  file->block = std::make_unique<unsigned char[]>(kBlockSize);
   file->id = diag_.open_file(file->name);
   files_.push_back(std::move(file));
   return true;
@@ -93,6 +110,7 @@ void Lexer::push_stream(UniqueFile stream, const std::string& name) {
   file->stream = std::move(stream);
   file->name = name;
   file->lineno = files_.empty() ? 1 : 0;
+  file->block = std::make_unique<unsigned char[]>(kBlockSize);
   file->id = diag_.open_file(name);
   files_.push_back(std::move(file));
 }
@@ -119,23 +137,15 @@ void Lexer::define(const std::string& name, const std::string& value, bool from_
   macros_[name] = Macro{value, from_command_line};
 }
 
-int Lexer::igetc() {
-  OpenFile& f = current();
-  for (;;) {
-    int c;
-    if (!f.unget.empty()) {
-      c = f.unget.back();
-      f.unget.pop_back();
-    } else {
-      c = std::getc(f.stream.get());
-    }
-    if (c == kStartExpand)
-      expanding_ = true;
-    else if (c == kDoneExpand)
-      expanding_ = false;
-    else
-      return c;
+int Lexer::refill(OpenFile& f) {
+  if (f.at_eof) return EOF;
+  f.at = 0;
+  f.end = std::fread(f.block.get(), 1, kBlockSize, f.stream.get());
+  if (f.end == 0) {
+    f.at_eof = true;
+    return EOF;
   }
+  return f.block[f.at++];
 }
 
 void Lexer::lungetc(int c) {
@@ -230,7 +240,7 @@ top:
         reporter_.error("string too long");
         return findeol();
       }
-      if (std::isalnum(c) || c == '_') {
+      if (is_alnum(c) || c == '_') {
         buf.push_back(static_cast<char>(c));
         continue;
       }
@@ -284,14 +294,14 @@ top:
     return Parser::make_STRING(buf);
   }
 
-  if (c == '-' || std::isdigit(c)) {
+  if (c == '-' || is_digit(c)) {
     do {
       buf.push_back(static_cast<char>(c));
       if (buf.size() >= kBufferSize) {
         reporter_.error("string too long");
         return findeol();
       }
-    } while ((c = lgetc(0)) != EOF && std::isdigit(c));
+    } while ((c = lgetc(0)) != EOF && is_digit(c));
     lungetc(c);
     const bool lone_minus = buf == "-";
     if (!lone_minus && (c == EOF || allowed_to_end_number(c))) {
@@ -312,7 +322,7 @@ top:
     if (c == '-') return Parser::make_JUNK();
   }
 
-  if (std::isalnum(c) || c == ':' || c == '_' || c == '*') {
+  if (is_class(kClasses.word_start, c)) {
     do {
       buf.push_back(static_cast<char>(c));
       if (buf.size() >= kBufferSize) {

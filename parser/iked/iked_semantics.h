@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "common/source_location.h"
 #include "parser/iked/iked_syntax.h"
 
 namespace ipsecctl::iked {
@@ -26,6 +27,8 @@ class Reporter {
   // fatal()/err(): the message (none if empty), then iked exits with
   // status 1.
   [[noreturn]] virtual void fatal(const std::string& message) = 0;
+  // The file and line iked would name now: where a policy comes from.
+  virtual SourceLocation here() const = 0;
 };
 
 class Semantics {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,7 +30,9 @@ enum class HostKind : std::uint8_t { Address, Any, Dynamic };
 struct Host {
   HostKind kind = HostKind::Address;
   Address address;
-  std::string name;  // as iked names it in messages
+  // An interface's name; empty for an address, whose name in iked's
+  // messages is display_name() (made only when a message needs it).
+  std::string name;
   std::optional<Address> srcnat;  // `host (nat-host)`; only on a list's first
   bool has_srcnat_name = false;
 };
@@ -61,8 +64,10 @@ struct TransformName;
 struct TransformSet {
   std::vector<const TransformName*> integ, encr, prf, dh, esn;
 };
-// A missing list (`ikesa` with nothing after it) is kept as nullopt.
-using TransformSets = std::optional<std::vector<std::optional<TransformSet>>>;
+// A missing list (`ikesa` with nothing after it) is kept as null. (Held by
+// pointer: the parser moves its values many times per statement.)
+using TransformSetPtr = std::shared_ptr<const TransformSet>;
+using TransformSets = std::optional<std::vector<TransformSetPtr>>;
 
 // IKEv2 authentication methods (RFC 7296 and 7427 numbers).
 enum class AuthMethod : std::uint8_t {
@@ -113,6 +118,30 @@ enum PolicyFlag : unsigned {
   kIpcomp = 0x20,
   kTransport = 0x40,
   kRouting = 0x80,  // iface secN
+};
+
+// A value the grammar hands along by pointer: Bison's C++ parser moves
+// every value several times per statement, at the cost of the largest
+// type's size; boxed, none is larger than a string. Empty means absent;
+// writing through -> makes it present.
+template <class T>
+class Box {
+ public:
+  Box() = default;
+  explicit Box(T value) : p_(std::make_shared<T>(std::move(value))) {}
+  bool present() const { return p_ != nullptr; }
+  T* operator->() {
+    if (!p_) p_ = std::make_shared<T>();
+    return p_.get();
+  }
+  // The value (a default one when absent), for keeping.
+  T take() const { return p_ ? std::move(*p_) : T{}; }
+  std::optional<T> take_optional() const {
+    return p_ ? std::optional<T>(std::move(*p_)) : std::nullopt;
+  }
+
+ private:
+  std::shared_ptr<T> p_;
 };
 
 // An `ikev2` statement, as parsed.

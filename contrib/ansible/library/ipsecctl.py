@@ -35,6 +35,13 @@ options:
         (C(ipsecctl --diff --as SRC -f STAGED)): a role renders the new file there, since
         check mode leaves I(src) as it is.
     type: path
+  language:
+    description:
+      - C(ipsec.conf) (OpenBSD's ipsec.conf(5)) or C(iked.conf) (OpenBSD's iked.conf(5), IKEv2
+        policies for charon: C(ipsecctl --iked)).
+    type: str
+    choices: [ipsec.conf, iked.conf]
+    default: ipsec.conf
   state:
     description: C(present) loads the file, C(absent) removes what it loads.
     type: str
@@ -109,6 +116,8 @@ def command(module, *args):
     if p["netns"]:
         argv += ["ip", "netns", "exec", p["netns"]]
     argv += [p["executable"], "--kernel", p["kernel"], "--ike", p["ike"]]
+    if p["language"] == "iked.conf":
+        argv += ["--iked"]
     if p["vici"]:
         argv += ["--vici", p["vici"]]
     if p["fifo"]:
@@ -138,6 +147,7 @@ def main():
         argument_spec=dict(
             src=dict(type="path", required=True),
             staged_src=dict(type="path"),
+            language=dict(type="str", default="ipsec.conf", choices=["ipsec.conf", "iked.conf"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             kernel=dict(type="str", default="xfrm", choices=["xfrm", "pfkey"]),
             ike=dict(type="str", default="auto", choices=["auto", "vici", "isakmpd"]),

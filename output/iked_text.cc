@@ -72,6 +72,24 @@ const char* auth_method_text(iked::AuthMethod method) {
 
 }  // namespace
 
+std::string render_iked_address(const iked::Address& address) {
+  std::string out;
+  append_address(out, address, false);
+  return out;
+}
+
+std::string render_iked_proposal(const iked::Proposal& proposal) {
+  std::string out;
+  for (int type = 1; type <= 5; ++type) {
+    for (const iked::Transform& t : proposal.transforms) {
+      if (static_cast<int>(t.type) != type) continue;
+      out += type_word(t.type);
+      out += iked::name_of(iked::table_for(t.type, proposal.ike), t.id, t.length_bits / 8);
+    }
+  }
+  return out.empty() ? out : out.substr(1);
+}
+
 std::string render_iked_user(const iked::User& user) {
   return "user \"" + user.name + "\" \"" + user.password + "\"\n";
 }
@@ -111,14 +129,8 @@ std::string render_iked_policy(const iked::Policy& p) {
   }
   for (const iked::Proposal& proposal : p.proposals) {
     if (proposal.transforms.empty()) continue;
-    out += proposal.ike ? " ikesa" : " childsa";
-    for (int type = 1; type <= 5; ++type) {
-      for (const iked::Transform& t : proposal.transforms) {
-        if (static_cast<int>(t.type) != type) continue;
-        out += type_word(t.type);
-        out += iked::name_of(iked::table_for(t.type, proposal.ike), t.id, t.length_bits / 8);
-      }
-    }
+    out += proposal.ike ? " ikesa " : " childsa ";
+    out += render_iked_proposal(proposal);
   }
   if (!p.srcid.empty()) out += " srcid " + p.srcid;
   if (!p.dstid.empty()) out += " dstid " + p.dstid;

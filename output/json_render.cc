@@ -1,5 +1,7 @@
 #include "output/json_render.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -7,7 +9,9 @@
 #include "compiler/ike_policy.h"
 #include "compiler/keys.h"
 #include "compiler/rule_text.h"
+#include "output/iked_text.h"
 #include "output/json_writer.h"
+#include "parser/iked/iked_transforms.h"
 
 namespace ipsecctl::output {
 
@@ -242,6 +246,71 @@ std::string render_event_json(const backends::MonitorEvent& event, bool raw) {
   return w.take() + "\n";
 }
 
+namespace {
+
+// --iked: the users and policies as iked builds them.
+void iked_json(JsonWriter& w, const iked::Config& config, const Diagnostics& diag,
+               bool show_keys) {
+  w.key("iked").begin_object();
+  w.key("users").begin_array();
+  for (const iked::User& u : config.users) {
+    w.begin_object();
+    w.field("name", u.name);
+    if (show_keys) w.field("password", u.password);
+    origin(w, diag, u.origin);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("policies").begin_array();
+  for (const iked::Policy& p : config.policies) {
+    w.begin_object();
+    w.field("name", p.name);
+    w.field("mode", (p.flags & iked::kActive) != 0 ? "active" : "passive");
+    w.field("encapsulation", (p.flags & iked::kTransport) != 0 ? "transport" : "tunnel");
+    w.field("satype", p.saproto == 2 ? "ah" : "esp");
+    w.key("flows").begin_array();
+    for (const iked::Flow& f : p.flows) {
+      w.begin_object();
+      w.field("src", output::render_iked_address(f.src));
+      number_or_null(w, "src_port", ntohs(f.src.port_be));
+      w.field("dst", output::render_iked_address(f.dst));
+      number_or_null(w, "dst_port", ntohs(f.dst.port_be));
+      number_or_null(w, "proto", static_cast<std::uint64_t>(f.ipproto));
+      w.end_object();
+    }
+    w.end_array();
+    w.field("local", output::render_iked_address(p.local));
+    w.field("peer", output::render_iked_address(p.peer));
+    w.key("proposals").begin_array();
+    for (const iked::Proposal& proposal : p.proposals) {
+      if (proposal.transforms.empty()) continue;
+      w.begin_object();
+      w.field("sa", proposal.ike ? "ike" : "child");
+      w.field("transforms", output::render_iked_proposal(proposal));
+      w.end_object();
+    }
+    w.end_array();
+    text_or_null(w, "srcid", p.srcid);
+    text_or_null(w, "dstid", p.dstid);
+    number_or_null(w, "ikelifetime", p.ike_rekey_seconds);
+    w.field("lifetime", static_cast<std::uint64_t>(p.lifetime.seconds));
+    w.field("bytes", static_cast<std::uint64_t>(p.lifetime.bytes));
+    w.field("auth", p.auth.method == iked::AuthMethod::Psk ? std::string("psk")
+                    : p.auth.eap_mschapv2 ? std::string("eap-mschapv2")
+                                          : std::string(iked::name_of(
+                                                iked::NameTable::AuthMethod,
+                                                static_cast<unsigned>(p.auth.method))));
+    if (show_keys && p.auth.method == iked::AuthMethod::Psk)
+      w.field("psk", std::string(p.auth.psk.begin(), p.auth.psk.end()));
+    origin(w, diag, p.origin);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace
+
 std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diag,
                              const PlanJsonOptions& o) {
   JsonWriter w;
@@ -346,6 +415,7 @@ std::string render_plan_json(const compiler::Plan& plan, const Diagnostics& diag
     w.end_object();
   }
   w.end_array();
+  if (plan.iked) iked_json(w, *plan.iked, diag, o.show_keys);
   diagnostics_array(w, diag);
   w.end_object();
   return w.take() + "\n";

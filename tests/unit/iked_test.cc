@@ -9,6 +9,7 @@
 #include "tests/captured_stream.h"
 #include "compiler/iked/iked_builder.h"
 #include "output/iked_text.h"
+#include "output/json_render.h"
 #include "parser/iked/iked_driver.h"
 
 namespace ipsecctl::iked {
@@ -194,6 +195,27 @@ TEST(IkedCharon, WhatCharonIsNotGivenYetIsRefusedAtTheLine) {
                        "policy at test.conf:4 is"),
             std::string::npos)
       << t.err;
+}
+
+TEST(IkedJson, PoliciesAreInTheCheckDocumentWithoutTheirKeys) {
+  auto r = read("user \"alice\" \"pw\"\n"
+                "ikev2 \"a\" active from 10.1.0.0/16 port 22 to 10.2.0.0/16 peer 192.0.2.2 "
+                "psk \"topsecret\"\n");
+  ASSERT_EQ(r.errors, 0) << r.err;
+  compiler::Plan plan;
+  plan.iked = std::make_shared<const Config>(r.config);
+  Diagnostics diag(nullptr);
+  diag.intern_file("test.conf");
+  output::PlanJsonOptions options;
+  options.ok = true;
+  const std::string json = output::render_plan_json(plan, diag, options);
+  EXPECT_NE(json.find("\"iked\":{\"users\":[{\"name\":\"alice\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"src\":\"10.1.0.0/16\",\"src_port\":22"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"auth\":\"psk\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("topsecret"), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"pw\""), std::string::npos) << json;
+  options.show_keys = true;
+  EXPECT_NE(output::render_plan_json(plan, diag, options).find("topsecret"), std::string::npos);
 }
 
 }  // namespace

@@ -138,6 +138,12 @@ def main():
         opener = gzip.open if opts.set.endswith(".gz") else open
         with opener(opts.set, "rt", encoding="utf-8") as f:
             cases = [json.loads(line) for line in f if line.strip()]
+        # The sanitizer build's pass takes every Nth case (see
+        # tests/conformance.sh): its processes start ten times slower.
+        sample = int(os.environ.get("IPSECCTL_CONFORMANCE_SAMPLE", "1") or "1")
+        if sample > 1:
+            cases = cases[::sample]
+            print("a sample: every %dth case (%d cases)" % (sample, len(cases)))
 
     failed = 0
     valid = sum(1 for c in cases if c["rc"] == 0)

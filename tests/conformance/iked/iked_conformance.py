@@ -118,6 +118,9 @@ def main():
     parser.add_argument("--out")
     parser.add_argument("--show", type=int, default=5, help="failures to print")
     opts = parser.parse_args()
+    # Cases run in a directory of their own.
+    opts.ipsecctl = opts.ipsecctl and os.path.abspath(opts.ipsecctl)
+    opts.iked = opts.iked and os.path.abspath(opts.iked)
     enter_namespace()
 
     if opts.record:

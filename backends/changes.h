@@ -47,6 +47,7 @@ inline constexpr const char* kSas = "sas";
 inline constexpr const char* kConnections = "connections";
 inline constexpr const char* kSecrets = "secrets";
 inline constexpr const char* kKeys = "keys";  // private keys (charon)
+inline constexpr const char* kPools = "pools";  // address pools (charon)
 inline constexpr const char* kRules = "rules";
 
 struct BackendChanges {

@@ -10,13 +10,15 @@ const char* owned_kind_word(OwnedKind kind) {
     case OwnedKind::ViciSecret: return "vici-secret";
     case OwnedKind::IsakmpdRule: return "isakmpd-rule";
     case OwnedKind::ViciKey: return "vici-key";
+    case OwnedKind::ViciPool: return "vici-pool";
   }
   return "?";
 }
 
 std::optional<OwnedKind> owned_kind_from_word(std::string_view word) {
   for (OwnedKind k : {OwnedKind::Policy, OwnedKind::State, OwnedKind::ViciConnection,
-                      OwnedKind::ViciSecret, OwnedKind::IsakmpdRule, OwnedKind::ViciKey})
+                      OwnedKind::ViciSecret, OwnedKind::IsakmpdRule, OwnedKind::ViciKey,
+                      OwnedKind::ViciPool})
     if (word == owned_kind_word(k)) return k;
   return std::nullopt;
 }

@@ -27,6 +27,7 @@ enum class OwnedKind : std::uint8_t {
   ViciSecret,      // charon: a shared secret loaded with load-shared
   IsakmpdRule,     // isakmpd: the configuration of one ike rule
   ViciKey,         // charon: a private key loaded with load-key (by its id)
+  ViciPool,        // charon: an address pool loaded with load-pool (by name)
 };
 
 // Each kind's word in a record file, and back (nullopt: no such word).

@@ -122,6 +122,15 @@ std::string render_swanctl_conf(const std::vector<backends::vici::ViciConnection
     out += "# The connections without psk sign with " + path +
            "; swanctl loads private keys from its own folder only:\n#   ln -s " + path +
            " /etc/swanctl/private/\n";
+  // Address pools (iked.conf's `config address ...`).
+  bool any_pool = false;
+  for (const auto& c : connections) any_pool = any_pool || !c.pools.empty();
+  if (any_pool) {
+    out += "pools {\n";
+    for (const auto& c : connections)
+      for (const auto& pool : c.pools) write_section(out, pool.body, 1, c.key_files);
+    out += "}\n";
+  }
   bool any_secret = false;
   for (const auto& c : connections) any_secret = any_secret || c.secret.has_value();
   if (!any_secret) return out;

@@ -104,6 +104,15 @@ struct ViciBackend::Load {
       }
     if (key != nullptr || !previous_keys.empty())
       private_keys = vici::listed(client, "get-keys", "keys");
+    // Address pools (iked.conf's `config address`): asked about only when
+    // the file has or had some.
+    for (const ViciConnection& conn : connections)
+      for (const vici::ViciPool& pool : conn.pools) file_pools.push_back(&pool);
+    if (scope.previous != nullptr)
+      for (const OwnedEntry* e : scope.previous->of(OwnedKind::ViciPool)) previous_pools[e->key] = e;
+    claimed_pools = keys_of(scope.others, OwnedKind::ViciPool);
+    if (!file_pools.empty() || !previous_pools.empty())
+      pools = vici::sections_of(client, "get-pools");
   }
   const OwnedEntry* recorded(const std::string& name) const {
     auto it = previous.find(name);
@@ -133,6 +142,14 @@ struct ViciBackend::Load {
   std::string key_id;     // charon's id for it, once known
   bool send_key = false;  // not held as recorded: load-key
   bool key_was_held = false;  // charon had that id before this run
+
+  // Address pools: the file's, charon's, the record's; what goes out.
+  std::vector<const vici::ViciPool*> file_pools;
+  std::set<std::string> pools;
+  std::map<std::string, const OwnedEntry*> previous_pools;
+  std::set<std::string> claimed_pools;
+  std::vector<const vici::ViciPool*> send_pools;
+  std::set<std::string> stale_pools;
   std::set<std::string> private_keys;  // get-keys: the ids charon holds
   std::map<std::string, const OwnedEntry*> previous_keys;  // the record's, by id
   std::set<std::string> claimed_keys, stale_keys;
@@ -156,7 +173,8 @@ bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncSco
   changes.counts[kSecrets];
   const bool has_previous = scope.previous != nullptr &&
                             (!scope.previous->of(OwnedKind::ViciConnection).empty() ||
-                             !scope.previous->of(OwnedKind::ViciSecret).empty());
+                             !scope.previous->of(OwnedKind::ViciSecret).empty() ||
+                             !scope.previous->of(OwnedKind::ViciPool).empty());
   if (!plan.has_ike() && !has_previous) return true;
   auto connections = configuration(plan, diag_, key_directory_);
   if (!connections) {
@@ -202,6 +220,11 @@ bool ViciBackend::remove_file(Load& load) {
   for (const auto& [id, e] : load.previous_keys)
     if (load.claimed_keys.count(id) == 0 && load.private_keys.count(id) != 0) private_keys.insert(id);
   for (auto& f : unload_keys(load.client, private_keys)) failures.push_back(f);
+  std::set<std::string> pools;
+  for (const vici::ViciPool* pool : load.file_pools) pools.insert(pool->name);
+  for (const auto& [name, e] : load.previous_pools)
+    if (load.claimed_pools.count(name) == 0) pools.insert(name);
+  for (auto& f : vici::unload_pools(load.client, pools, load.pools)) failures.push_back(f);
   for (const auto& f : failures) diag_.failure("charon could not " + f);
   return failures.empty();
 }
@@ -240,6 +263,20 @@ void ViciBackend::diff(Load& load) {
     }
     load.pending.push_back(std::move(p));
   }
+  // Pools: sent when charon lacks them or holds them otherwise than
+  // recorded; the record's that the file no longer has go.
+  std::set<std::string> pool_names;
+  for (const vici::ViciPool* pool : load.file_pools) {
+    pool_names.insert(pool->name);
+    auto prev = load.previous_pools.find(pool->name);
+    if (load.pools.count(pool->name) == 0 || prev == load.previous_pools.end() ||
+        prev->second->digest != pool->digest)
+      load.send_pools.push_back(pool);
+  }
+  for (const auto& [name, e] : load.previous_pools)
+    if (pool_names.count(name) == 0 && load.claimed_pools.count(name) == 0 &&
+        load.pools.count(name) != 0)
+      load.stale_pools.insert(name);
   // The private key: kept when charon still holds it as recorded.
   if (load.key != nullptr) {
     for (const auto& [id, e] : load.previous_keys)
@@ -268,6 +305,7 @@ void ViciBackend::diff(Load& load) {
 // replaced is restored from the record, the secrets this run added go.
 bool ViciBackend::load_with_rollback(Load& load) {
   if (load.send_key && !load_private_key(load)) return false;
+  if (!load_pools(load)) return false;
   std::vector<ViciClient::Request> requests;
   std::vector<const Load::Pending*> request_of;
   for (const auto& p : load.pending) {
@@ -321,8 +359,38 @@ bool ViciBackend::load_with_rollback(Load& load) {
   vici::remove_connections(load.client, remove);
   if (load.send_key && !load.key_was_held && !load.key_id.empty())
     load.client.call("unload-key", {value("id", load.key_id)});
+  undo_pools(load, load.send_pools.size());
   diag_.failure("charon refused part of the load; what this run had sent to charon was taken back");
   return false;
+}
+
+// load-pool, before the connections that name the pools. A pool charon
+// refuses stops the load: what this run had sent is taken back.
+bool ViciBackend::load_pools(Load& load) {
+  for (std::size_t i = 0; i < load.send_pools.size(); ++i) {
+    const vici::ViciPool& pool = *load.send_pools[i];
+    const ViciSection answer = load.client.call("load-pool", pool.body);
+    if (vici::succeeded(answer)) continue;
+    diag_.failure("charon refused the address pool " + pool.name + ": " +
+                  value_of(answer, "errmsg"));
+    undo_pools(load, i);
+    return false;
+  }
+  return true;
+}
+
+// The first `count` pools this run sent: each back as recorded, or gone.
+void ViciBackend::undo_pools(Load& load, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& name = load.send_pools[i]->name;
+    auto prev = load.previous_pools.find(name);
+    if (load.pools.count(name) != 0 && prev != load.previous_pools.end())
+      if (auto old = vici::load_conn_from_hex(prev->second->payload)) {
+        load.client.call("load-pool", *old);
+        continue;
+      }
+    load.client.call("unload-pool", {value("name", name)});
+  }
 }
 
 // load-key, before the connections that sign with it; charon answers
@@ -353,6 +421,8 @@ void ViciBackend::remove_stale(Load& load) {
   std::vector<std::string> failures = vici::remove_connections(load.client, load.stale_conns);
   for (auto& f : unload_keys(load.client, load.stale_keys)) failures.push_back(f);
   for (auto& f : vici::unload_secrets(load.client, load.stale_secrets, load.secrets))
+    failures.push_back(f);
+  for (auto& f : vici::unload_pools(load.client, load.stale_pools, load.pools))
     failures.push_back(f);
   for (const auto& f : failures) diag_.warning("charon could not " + f + " (it left the file)");
 }
@@ -436,6 +506,8 @@ void ViciBackend::record(const Load& load, OwnedEntries* now) {
   if (now == nullptr) return;
   if (load.key != nullptr && !load.key_id.empty())
     now->add({OwnedKind::ViciKey, load.key_id, load.key->digest, load.key->path});
+  for (const vici::ViciPool* pool : load.file_pools)
+    now->add({OwnedKind::ViciPool, pool->name, pool->digest, vici::to_hex(vici::encode(pool->body))});
   // By base id once: a pass over every secret per connection was
   // quadratic (10,000 rules: seconds).
   std::map<std::string, std::vector<const std::string*>> kept;
@@ -475,8 +547,22 @@ void ViciBackend::report(const Load& load, bool adding, bool list, BackendChange
     for (const auto& [id, e] : load.previous_keys)
       if (load.claimed_keys.count(id) == 0 && load.private_keys.count(id) != 0)
         note(kKeys, ChangeVerb::Remove, "key", e->payload);
+    std::set<std::string> pools;
+    for (const vici::ViciPool* pool : load.file_pools) pools.insert(pool->name);
+    for (const auto& [name, e] : load.previous_pools)
+      if (load.claimed_pools.count(name) == 0) pools.insert(name);
+    for (const std::string& name : pools)
+      if (load.pools.count(name) != 0) note(kPools, ChangeVerb::Remove, "pool", name);
     return;
   }
+  for (const vici::ViciPool* pool : load.file_pools) {
+    if (std::find(load.send_pools.begin(), load.send_pools.end(), pool) == load.send_pools.end())
+      ++changes.counts[kPools].unchanged;
+    else
+      note(kPools, load.pools.count(pool->name) != 0 ? ChangeVerb::Change : ChangeVerb::Add,
+           "pool", pool->name);
+  }
+  for (const std::string& name : load.stale_pools) note(kPools, ChangeVerb::Remove, "pool", name);
   if (load.key != nullptr) {
     if (!load.send_key) ++changes.counts[kKeys].unchanged;
     else note(kKeys, load.stale_keys.empty() ? ChangeVerb::Add : ChangeVerb::Change, "key",
@@ -529,6 +615,12 @@ bool ViciBackend::remove_owned(const OwnedEntries& owned) {
       for (const OwnedEntry* e : owned.of(OwnedKind::ViciKey))
         if (held.count(e->key) != 0) private_keys.insert(e->key);
       for (auto& f : unload_keys(client, private_keys)) failures.push_back(f);
+    }
+    if (!owned.of(OwnedKind::ViciPool).empty()) {
+      std::set<std::string> names;
+      for (const OwnedEntry* e : owned.of(OwnedKind::ViciPool)) names.insert(e->key);
+      for (auto& f : vici::unload_pools(client, names, vici::sections_of(client, "get-pools")))
+        failures.push_back(f);
     }
     for (const auto& f : failures) diag_.failure("charon could not " + f);
     return failures.empty();

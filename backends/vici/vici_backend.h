@@ -65,6 +65,8 @@ class ViciBackend final : public IkeBackend {
   void diff(Load& load);
   bool load_with_rollback(Load& load);
   bool load_private_key(Load& load);
+  bool load_pools(Load& load);
+  void undo_pools(Load& load, std::size_t count);
   void remove_stale(Load& load);
   void initiate(Load& load);
   static void record(const Load& load, OwnedEntries* now);

@@ -14,6 +14,25 @@ std::set<std::string> listed(ViciClient& client, const char* command, const char
   return out;
 }
 
+std::set<std::string> sections_of(ViciClient& client, const char* command) {
+  std::set<std::string> out;
+  for (const ViciItem& item : client.call(command, {}))
+    if (item.kind == ViciItem::Kind::Section) out.insert(item.name);
+  return out;
+}
+
+std::vector<std::string> unload_pools(ViciClient& client, const std::set<std::string>& names,
+                                      const std::set<std::string>& held) {
+  std::vector<std::string> failures;
+  for (const std::string& name : names) {
+    if (held.count(name) == 0) continue;
+    const ViciSection answer = client.call("unload-pool", {value("name", name)});
+    if (!succeeded(answer))
+      failures.push_back("unload-pool " + name + ": " + value_of(answer, "errmsg"));
+  }
+  return failures;
+}
+
 namespace {
 
 // noblock here: polled while thousands of IKE SAs may be negotiating,

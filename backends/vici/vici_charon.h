@@ -16,6 +16,11 @@ namespace ipsecctl::backends::vici {
 bool succeeded(const ViciSection& reply);
 // The names in a get-conns ("conns") or get-shared ("keys") answer.
 std::set<std::string> listed(ViciClient& client, const char* command, const char* key);
+// The names of the sections of a reply (get-pools: one per pool).
+std::set<std::string> sections_of(ViciClient& client, const char* command);
+// unload-pool for each of `names` charon holds (`held`); what failed, in words.
+std::vector<std::string> unload_pools(ViciClient& client, const std::set<std::string>& names,
+                                      const std::set<std::string>& held);
 // Takes connections out of charon: unloaded first, so that no new
 // negotiation can find them (a peer whose tunnel is deleted may start
 // again at once), then their IKE SAs terminated, again while one that was

@@ -104,6 +104,14 @@ struct ViciPrivateKey {
   std::uint64_t digest = 0;  // of the PEM text
 };
 
+// An address pool the connection hands out virtual addresses from (and
+// the configuration attributes that go with them): load-pool's message.
+struct ViciPool {
+  std::string name;
+  ViciSection body;  // { name { addrs, dns, ... } }
+  std::uint64_t digest = 0;
+};
+
 struct ViciChild {
   std::string name;  // CharonNames::child
   bool start = false;  // active or dynamic: initiated once after loading
@@ -117,6 +125,7 @@ struct ViciConnection {
   ViciSection load_conn;  // { name { ... } }
   std::uint64_t digest = 0;  // of the encoded load_conn message
   std::optional<ViciSecret> secret;
+  std::vector<ViciPool> pools;      // iked.conf's `config address ...`
   std::vector<ViciChild> children;  // in rule order
   std::string peer;                 // remote address, "%any" when none
   std::optional<compiler::IpAddress> remote;  // the same, when there is one

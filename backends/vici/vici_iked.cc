@@ -10,6 +10,7 @@
 
 #include "backends/ownership.h"
 #include "backends/vici/vici_auth.h"
+#include "parser/iked/iked_transforms.h"
 
 namespace ipsecctl::backends::vici {
 namespace {
@@ -170,8 +171,6 @@ std::optional<std::string> proposal_text(const iked::Proposal& p, std::string& u
 std::optional<std::string> refusal(const Policy& p) {
   if (p.auth.eap_mschapv2)
     return std::string("eap \"mschap-v2\" is not loaded into charon yet (EAP secrets)");
-  if (!p.config.empty())
-    return std::string("config and request (address pools) are not loaded into charon yet");
   if (!p.iface.empty())
     return "iface " + p.iface + " is not loaded into charon yet (an XFRM interface's if_id)";
   if (p.tap != 0) return std::string("tap: Linux has no enc(4) interfaces");
@@ -181,6 +180,79 @@ std::optional<std::string> refusal(const Policy& p) {
   if ((p.flags & iked::kActive) != 0 && p.peer.family == 0)
     return std::string("an active policy needs a peer for charon to initiate to");
   return std::nullopt;
+}
+
+// `config NAME address` (this side hands them out): an address pool per
+// `config address` (charon's pools are one range each), the other
+// attributes riding with the first pool. `request address` (this side
+// asks): virtual IPs. Pools are named after the connection.
+struct Addressing {
+  std::vector<ViciPool> pools;
+  std::vector<std::string> vips;
+};
+
+std::optional<Addressing> addressing(const Policy& p, const std::string& connection,
+                                     Diagnostics& diag) {
+  Addressing out;
+  std::vector<ViciSection> bodies;
+  std::map<std::string, std::vector<std::string>> attributes;  // charon's key: values
+  for (const iked::ConfigAttribute& c : p.config) {
+    const bool address = c.type == iked::kCfgIp4Address || c.type == iked::kCfgIp6Address;
+    if (c.request) {
+      if (address) {
+        out.vips.push_back(c.address.family == 0 ? "0.0.0.0" : address_text(c.address));
+      } else {
+        diag.warning_at(p.origin, "request " + std::string(iked::name_of(
+                                                   iked::NameTable::Config, c.type)) +
+                                      " is left to charon (it asks for DNS servers itself)");
+      }
+      continue;
+    }
+    if (address) {
+      const Address& a = c.address;
+      const std::string range = a.network ? address_text(a)
+                                          : address_text(a) + (a.family == AF_INET6 ? "/128"
+                                                                                     : "/32");
+      bodies.push_back({value("addrs", range)});
+      continue;
+    }
+    const char* key = nullptr;
+    switch (c.type) {
+      case iked::kCfgIp4Netmask: key = "netmask"; break;
+      case iked::kCfgIp4Dns: case iked::kCfgIp6Dns: key = "dns"; break;
+      case iked::kCfgIp4Nbns: case iked::kCfgIp6Nbns: key = "nbns"; break;
+      case iked::kCfgIp4Dhcp: case iked::kCfgIp6Dhcp: key = "dhcp"; break;
+      case iked::kCfgIp4Subnet: case iked::kCfgIp6Subnet: key = "subnet"; break;
+      case iked::kCfgIp4Server: case iked::kCfgIp6Server: key = "server"; break;
+      default: break;
+    }
+    if (key == nullptr) {
+      diag.error_at(p.origin, "a configuration attribute of this policy has no strongSwan "
+                              "equivalent");
+      return std::nullopt;
+    }
+    const bool subnet = c.type == iked::kCfgIp4Subnet || c.type == iked::kCfgIp6Subnet;
+    attributes[key].push_back(subnet ? address_text(c.address)
+                                     : compiler::format_address_hex(ip_of(c.address)));
+  }
+  if (bodies.empty() && !attributes.empty()) {
+    diag.error_at(p.origin, "charon sends configuration attributes with the addresses of a "
+                            "pool: this policy has `config` attributes but no `config address`",
+                  "add config address ADDRESS/PREFIX, the pool its clients get addresses from");
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    ViciSection body = std::move(bodies[i]);
+    if (i == 0)
+      for (auto& [key, values] : attributes) body.push_back(list(key, values));
+    ViciPool pool;
+    pool.name = connection + (i == 0 ? std::string() : "-" + std::to_string(i + 1));
+    pool.body = {section(pool.name, std::move(body))};
+    const std::vector<std::uint8_t> bytes = encode(pool.body);
+    pool.digest = digest_bytes(bytes.data(), bytes.size());
+    out.pools.push_back(std::move(pool));
+  }
+  return out;
 }
 
 // The fields of an ike rule that say how it authenticates, for vici_auth.
@@ -261,6 +333,15 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
   c.peer = p.peer.family != 0 ? address_text(p.peer) : std::string("%any");
   if (p.peer.family != 0 && !p.peer.network) c.remote = ip_of(p.peer);
   ike.push_back(list("remote_addrs", {c.peer}));
+  auto addresses = addressing(p, c.name, diag);
+  if (!addresses) return std::nullopt;
+  if (!addresses->vips.empty()) ike.push_back(list("vips", addresses->vips));
+  if (!addresses->pools.empty()) {
+    std::vector<std::string> names;
+    for (const ViciPool& pool : addresses->pools) names.push_back(pool.name);
+    ike.push_back(list("pools", names));
+    c.pools = std::move(addresses->pools);
+  }
 
   const compiler::IkeEntry shim = auth_shim(p);
   const std::string auth = shim.psk ? "psk" : "pubkey";

@@ -23,12 +23,18 @@
 //                           host's key and the peer's from iked's layout
 //                           (/etc/iked: private/local.key, local.pub,
 //                           pubkeys/{ipv4,ipv6,fqdn,ufqdn}/ID, certs, ca)
+//   config address A (each)  an address pool (load-pool) named after the
+//                           connection, `pools`; A's prefix is the range (a
+//                           single address: one lease)
+//   config name-server ...  dns, nbns, dhcp, netmask, subnet, server of the
+//                           first pool
+//   request address any     vips 0.0.0.0 (or the address asked for)
 //   set mobike | nomobike, fragmentation, dpd_check_interval, passive
 //                           mobike, fragmentation, dpd_delay, and every
 //                           policy passive
 // Refused at the policy's line, naming what is missing: eap and user
-// (EAP secrets), config/request (address pools), iface, tap, and
-// transforms charon does not have (blowfish, sntrup761x25519).
+// (EAP secrets), iface, tap, config attributes without a config address,
+// and transforms charon does not have (blowfish, sntrup761x25519).
 #pragma once
 
 #include <optional>

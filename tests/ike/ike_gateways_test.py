@@ -952,6 +952,50 @@ def iked_pair(lab, tmp):
           [lab.conns(i) for i in (0, 1)])
 
 
+def iked_road_warrior(lab, tmp):
+    """A road warrior and its gateway, both from iked.conf: gw1 asks for an
+    address (request address any), gw0 hands one out of its pool (config
+    address, with a name server), each side's policy naming `dynamic` for
+    the client's end. gw1 then reaches gw0's LAN from the pool's address."""
+    fresh_daemons(lab, (0, 1))
+    pool = "10.98.0.0/24"
+    server = write_private(tmp, "rw-gw0.iked.conf", (
+        "ikev2 \"rw\" passive esp from %s to dynamic local %s peer any \\\n"
+        "  srcid gw0.example dstid rw.example psk \"rw secret\" \\\n"
+        "  config address %s config name-server %s\n")
+        % (lan(0), wan(0), pool, host(0)))
+    client = write_private(tmp, "rw-gw1.iked.conf", (
+        "ikev2 \"rw\" active esp from dynamic to %s local %s peer %s \\\n"
+        "  srcid rw.example dstid gw0.example psk \"rw secret\" \\\n"
+        "  request address any\n")
+        % (lan(0), wan(1), wan(0)))
+    rc0, _, err0 = lab.ipsecctl(0, "--iked", "-f", server)
+    pools = lab.vici(0, "get-pools")
+    check("road warrior: the gateway loads its pool with the policy",
+          rc0 == 0 and "rw" in pools, (err0, pools))
+    rc1, _, err1 = lab.ipsecctl(1, "--iked", "--wait=20", "-f", client)
+    check("road warrior: the client loads, and its tunnel comes up (--wait: exit 0)",
+          rc1 == 0, (err1, evidence(lab, (0, 1))))
+    vips = [ike.get("local-vips", []) for _, ike in lab.ike_sas(1)]
+    check("road warrior: the client got an address from the gateway's pool",
+          any(v.startswith("10.98.0.") for vs in vips for v in vs), vips)
+    deadline = time.monotonic() + 10
+    reached = False
+    while not reached and time.monotonic() < deadline:
+        reached = subprocess.run(["ip", "netns", "exec", lab.gw[1], "ping", "-c", "1", "-W", "1",
+                                  host(0)], stdout=subprocess.DEVNULL).returncode == 0
+    check("road warrior: from that address, the gateway's LAN answers", reached,
+          evidence(lab, (0, 1)))
+    rc, out, err = lab.ipsecctl(0, "--iked", "--diff", "-f", server)
+    check("road warrior: a second look at the gateway's file finds nothing to change",
+          rc == 0, (rc, out, err))
+    for i, conf in ((1, client), (0, server)):
+        lab.ipsecctl(i, "--iked", "-d", "-f", conf)
+    pools = lab.vici(0, "get-pools")
+    check("road warrior: -d takes the connection and the pool out of charon",
+          "rw" not in lab.conns(0) and "rw" not in pools, (lab.conns(0), pools))
+
+
 def hub_and_edit(lab, tmp):
     main, d = hub(lab, tmp)
     edited_reload(lab, tmp, main, d)
@@ -960,7 +1004,8 @@ def hub_and_edit(lab, tmp):
 # In order; the second list needs kernel ESP (the qemu guest).
 SCENARIOS = [("staggered", staggered), ("together", together),
              ("identities", identities_and_failures), ("hub", hub_and_edit),
-             ("keys-raw", keys_raw), ("keys-x509", keys_x509), ("iked-pair", iked_pair)]
+             ("keys-raw", keys_raw), ("keys-x509", keys_x509), ("iked-pair", iked_pair),
+             ("iked-road-warrior", iked_road_warrior)]
 KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
                     ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
 

@@ -182,7 +182,7 @@ TEST(IkedCharon, WhatCharonIsNotGivenYetIsRefusedAtTheLine) {
   auto r = read(
       "user \"alice\" \"secret\"\n"
       "ikev2 \"rw\" passive from 10.1.0.0/16 to dynamic eap \"mschap-v2\"\n"
-      "ikev2 \"pool\" passive from 10.1.0.0/16 to dynamic config address 10.9.0.1\n"
+      "ikev2 \"pool\" passive from 10.1.0.0/16 to dynamic config name-server 10.1.0.2\n"
       "ikev2 \"dup\" passive from 10.1.0.0/16 to 10.2.0.0/16 peer 192.0.2.9\n"
       "ikev2 \"dup\" passive from 10.1.0.0/16 to 10.4.0.0/16 peer 192.0.2.8\n");
   ASSERT_EQ(r.errors, 0) << r.err;
@@ -190,11 +190,42 @@ TEST(IkedCharon, WhatCharonIsNotGivenYetIsRefusedAtTheLine) {
   EXPECT_FALSE(t.conns);
   EXPECT_NE(t.err.find("test.conf: 1: user \"alice\": EAP users"), std::string::npos) << t.err;
   EXPECT_NE(t.err.find("test.conf: 2: eap \"mschap-v2\""), std::string::npos) << t.err;
-  EXPECT_NE(t.err.find("test.conf: 3: config and request"), std::string::npos) << t.err;
+  EXPECT_NE(t.err.find("test.conf: 3: charon sends configuration attributes with the addresses "
+                       "of a pool"),
+            std::string::npos)
+      << t.err;
   EXPECT_NE(t.err.find("test.conf: 5: policy \"dup\" is charon's connection dup, as the "
                        "policy at test.conf:4 is"),
             std::string::npos)
       << t.err;
+}
+
+TEST(IkedCharon, ConfigAddressIsAPoolAndRequestAddressAVirtualIp) {
+  auto r = read(
+      "ikev2 \"gw\" passive from 10.1.0.0/16 to dynamic peer any psk \"k\" \\\n"
+      "  config address 10.9.0.0/24 config name-server 10.1.0.2 config address 2001:db8:9::1 \\\n"
+      "  config protected-subnet 10.1.0.0/16\n"
+      "ikev2 \"client\" active from dynamic to 10.1.0.0/16 peer 192.0.2.1 psk \"k\" "
+      "request address any\n");
+  ASSERT_EQ(r.errors, 0) << r.err;
+  auto t = translate(r.config);
+  ASSERT_TRUE(t.conns) << t.err;
+  ASSERT_EQ(t.conns->size(), 2u);
+  const auto& gw = (*t.conns)[0];
+  ASSERT_EQ(gw.pools.size(), 2u);
+  EXPECT_EQ(gw.pools[0].name, "gw");
+  EXPECT_EQ(gw.pools[1].name, "gw-2");
+  const auto& first = sub(gw.pools[0].body, "gw");
+  EXPECT_EQ(backends::vici::value_of(first, "addrs"), "10.9.0.0/24");
+  EXPECT_EQ(list_of(first, "dns"), std::vector<std::string>{"10.1.0.2"});
+  EXPECT_EQ(list_of(first, "subnet"), std::vector<std::string>{"10.1.0.0/16"});
+  EXPECT_EQ(backends::vici::value_of(sub(gw.pools[1].body, "gw-2"), "addrs"), "2001:db8:9::1/128");
+  const auto& body = sub(gw.load_conn, "gw");
+  EXPECT_EQ(list_of(body, "pools"), (std::vector<std::string>{"gw", "gw-2"}));
+  const auto& child = sub(sub(body, "children"), gw.children[0].name);
+  EXPECT_EQ(list_of(child, "remote_ts"), std::vector<std::string>{"dynamic"});
+  const auto& client = sub((*t.conns)[1].load_conn, "client");
+  EXPECT_EQ(list_of(client, "vips"), std::vector<std::string>{"0.0.0.0"});
 }
 
 TEST(IkedJson, PoliciesAreInTheCheckDocumentWithoutTheirKeys) {

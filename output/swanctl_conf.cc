@@ -132,9 +132,22 @@ std::string render_swanctl_conf(const std::vector<backends::vici::ViciConnection
     out += "}\n";
   }
   bool any_secret = false;
-  for (const auto& c : connections) any_secret = any_secret || c.secret.has_value();
+  for (const auto& c : connections)
+    any_secret = any_secret || c.secret.has_value() || !c.user_secrets.empty();
   if (!any_secret) return out;
   out += "secrets {\n";
+  // iked.conf's users: EAP secrets, the user's name as their identity.
+  for (const auto& c : connections) {
+    for (const auto& user : c.user_secrets) {
+      out += "    " + user.base_id + " {\n";
+      for (const ViciItem& item : user.body) {
+        if (item.name == "data") out += "        secret = " + secret_value(item.value) + "\n";
+        else if (item.name == "owners" && !item.list.empty())
+          out += "        id = " + scalar(item.list.front()) + "\n";
+      }
+      out += "    }\n";
+    }
+  }
   for (const auto& c : connections) {
     if (!c.secret) continue;
     out += "    " + c.secret->base_id + " {\n";

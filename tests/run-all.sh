@@ -34,6 +34,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 PACKAGES="g++ cmake make bison libssl-dev openssl libgtest-dev python3 netbase iproute2 iputils-ping
           qemu-system-x86 strongswan-charon strongswan-swanctl libcharon-extra-plugins
+          libcharon-extauth-plugins
           libstrongswan-standard-plugins util-linux clang-14 libclang-rt-14-dev
           build-essential debhelper dpkg-dev lintian groff-base systemd systemd-container
           mmdebstrap ansible-core python3-prometheus-client nftables"

@@ -106,8 +106,10 @@ struct ViciBackend::Load {
       private_keys = vici::listed(client, "get-keys", "keys");
     // Address pools (iked.conf's `config address`): asked about only when
     // the file has or had some.
-    for (const ViciConnection& conn : connections)
+    for (const ViciConnection& conn : connections) {
       for (const vici::ViciPool& pool : conn.pools) file_pools.push_back(&pool);
+      for (const vici::ViciSecret& s : conn.user_secrets) user_secrets.push_back(&s);
+    }
     if (scope.previous != nullptr)
       for (const OwnedEntry* e : scope.previous->of(OwnedKind::ViciPool)) previous_pools[e->key] = e;
     claimed_pools = keys_of(scope.others, OwnedKind::ViciPool);
@@ -150,6 +152,11 @@ struct ViciBackend::Load {
   std::set<std::string> claimed_pools;
   std::vector<const vici::ViciPool*> send_pools;
   std::set<std::string> stale_pools;
+
+  // EAP secrets (iked.conf's users), each under its own id, replaced in
+  // place when changed.
+  std::vector<const vici::ViciSecret*> user_secrets;
+  std::vector<const vici::ViciSecret*> send_user_secrets;
   std::set<std::string> private_keys;  // get-keys: the ids charon holds
   std::map<std::string, const OwnedEntry*> previous_keys;  // the record's, by id
   std::set<std::string> claimed_keys, stale_keys;
@@ -211,6 +218,7 @@ bool ViciBackend::remove_file(Load& load) {
   std::set<std::string> bases;
   for (const auto& c : load.connections)
     if (c.secret) bases.insert(c.secret->base_id);
+  for (const vici::ViciSecret* s : load.user_secrets) bases.insert(s->base_id);
   for (const std::string& id : load.secrets)
     if (bases.count(base_of(id)) != 0) keys.insert(id);
   std::erase_if(conns, [&](const std::string& n) { return load.loaded.count(n) == 0; });
@@ -263,6 +271,12 @@ void ViciBackend::diff(Load& load) {
     }
     load.pending.push_back(std::move(p));
   }
+  for (const vici::ViciSecret* s : load.user_secrets) {
+    const OwnedEntry* prev = load.recorded(s->base_id);
+    if (load.secrets.count(s->base_id) == 0 || prev == nullptr || prev->digest != s->digest)
+      load.send_user_secrets.push_back(s);
+    load.keep_secrets.insert(s->base_id);
+  }
   // Pools: sent when charon lacks them or holds them otherwise than
   // recorded; the record's that the file no longer has go.
   std::set<std::string> pool_names;
@@ -306,6 +320,19 @@ void ViciBackend::diff(Load& load) {
 bool ViciBackend::load_with_rollback(Load& load) {
   if (load.send_key && !load_private_key(load)) return false;
   if (!load_pools(load)) return false;
+  for (std::size_t i = 0; i < load.send_user_secrets.size(); ++i) {
+    const vici::ViciSecret& s = *load.send_user_secrets[i];
+    ViciSection body{value("id", s.base_id)};
+    body.insert(body.end(), s.body.begin(), s.body.end());
+    const ViciSection answer = load.client.call("load-shared", body);
+    if (vici::succeeded(answer)) continue;
+    diag_.failure("charon refused the EAP secret " + s.base_id + ": " + value_of(answer, "errmsg"));
+    for (std::size_t j = 0; j < i; ++j)
+      if (load.secrets.count(load.send_user_secrets[j]->base_id) == 0)
+        load.client.call("unload-shared", {value("id", load.send_user_secrets[j]->base_id)});
+    undo_pools(load, load.send_pools.size());
+    return false;
+  }
   std::vector<ViciClient::Request> requests;
   std::vector<const Load::Pending*> request_of;
   for (const auto& p : load.pending) {
@@ -508,6 +535,8 @@ void ViciBackend::record(const Load& load, OwnedEntries* now) {
     now->add({OwnedKind::ViciKey, load.key_id, load.key->digest, load.key->path});
   for (const vici::ViciPool* pool : load.file_pools)
     now->add({OwnedKind::ViciPool, pool->name, pool->digest, vici::to_hex(vici::encode(pool->body))});
+  for (const vici::ViciSecret* s : load.user_secrets)
+    now->add({OwnedKind::ViciSecret, s->base_id, s->digest, {}});
   // By base id once: a pass over every secret per connection was
   // quadratic (10,000 rules: seconds).
   std::map<std::string, std::vector<const std::string*>> kept;
@@ -541,6 +570,7 @@ void ViciBackend::report(const Load& load, bool adding, bool list, BackendChange
     std::set<std::string> bases;
     for (const auto& c : load.connections)
       if (c.secret) bases.insert(c.secret->base_id);
+    for (const vici::ViciSecret* s : load.user_secrets) bases.insert(s->base_id);
     for (const std::string& id : load.secrets)
       if (bases.count(base_of(id)) != 0 || load.previous.count(id) != 0)
         note(kSecrets, ChangeVerb::Remove, "secret", id);
@@ -554,6 +584,14 @@ void ViciBackend::report(const Load& load, bool adding, bool list, BackendChange
     for (const std::string& name : pools)
       if (load.pools.count(name) != 0) note(kPools, ChangeVerb::Remove, "pool", name);
     return;
+  }
+  for (const vici::ViciSecret* s : load.user_secrets) {
+    if (std::find(load.send_user_secrets.begin(), load.send_user_secrets.end(), s) ==
+        load.send_user_secrets.end())
+      ++changes.counts[kSecrets].unchanged;
+    else
+      note(kSecrets, load.secrets.count(s->base_id) != 0 ? ChangeVerb::Change : ChangeVerb::Add,
+           "secret", s->base_id);
   }
   for (const vici::ViciPool* pool : load.file_pools) {
     if (std::find(load.send_pools.begin(), load.send_pools.end(), pool) == load.send_pools.end())

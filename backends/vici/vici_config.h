@@ -126,6 +126,9 @@ struct ViciConnection {
   std::uint64_t digest = 0;  // of the encoded load_conn message
   std::optional<ViciSecret> secret;
   std::vector<ViciPool> pools;      // iked.conf's `config address ...`
+  // iked.conf's `user NAME PASSWORD`: EAP secrets, each under its own id
+  // ("eap-ipsecctl-NAME"), carried by the file's first connection.
+  std::vector<ViciSecret> user_secrets;
   std::vector<ViciChild> children;  // in rule order
   std::string peer;                 // remote address, "%any" when none
   std::optional<compiler::IpAddress> remote;  // the same, when there is one

@@ -169,8 +169,6 @@ std::optional<std::string> proposal_text(const iked::Proposal& p, std::string& u
 
 // What charon cannot take from a policy (yet, or at all).
 std::optional<std::string> refusal(const Policy& p) {
-  if (p.auth.eap_mschapv2)
-    return std::string("eap \"mschap-v2\" is not loaded into charon yet (EAP secrets)");
   if (!p.iface.empty())
     return "iface " + p.iface + " is not loaded into charon yet (an XFRM interface's if_id)";
   if (p.tap != 0) return std::string("tap: Linux has no enc(4) interfaces");
@@ -346,10 +344,26 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
   const compiler::IkeEntry shim = auth_shim(p);
   const std::string auth = shim.psk ? "psk" : "pubkey";
   ViciSection local{value("auth", auth)};
-  ViciSection remote{value("auth", auth)};
+  // EAP (iked is always its server): the client proves itself with
+  // MSCHAPv2 against a `user`, this side with its key or certificate.
+  ViciSection remote{value("auth", p.auth.eap_mschapv2 ? "eap-mschapv2" : auth)};
+  if (p.auth.eap_mschapv2) remote.push_back(value("eap_id", "%any"));
   if (!p.srcid.empty()) local.push_back(value("id", identity(p.srcid)));
   if (!p.dstid.empty()) remote.push_back(value("id", identity(p.dstid)));
-  if (!shim.psk && keys != nullptr) {
+  if (p.auth.eap_mschapv2 && keys != nullptr) {
+    const std::string own = own_identity(shim, source_for);
+    auto creds = keys->local(own, p.origin, diag);
+    if (!creds) return std::nullopt;
+    if (!private_key)
+      private_key = std::make_shared<const ViciPrivateKey>(
+          ViciPrivateKey{creds->private_key.path, creds->key_type, creds->private_key.pem,
+                         digest_bytes(creds->private_key.pem.data(), creds->private_key.pem.size())});
+    if (!own.empty() && p.srcid.empty()) local.push_back(value("id", own));
+    const keys::PemFile& mine = creds->certificate ? *creds->certificate : *creds->public_key;
+    c.key_files[mine.pem] = mine.path;
+    local.push_back(list(creds->certificate ? "certs" : "pubkeys", {mine.pem}));
+    c.private_key = private_key;
+  } else if (!shim.psk && keys != nullptr) {
     auto rule_keys = keys_for(shim, *keys, diag, source_for);
     if (!rule_keys) return std::nullopt;
     const keys::PemFile& k = rule_keys->local.private_key;
@@ -407,11 +421,6 @@ std::optional<std::vector<ViciConnection>> translate_iked(const iked::Config& co
                                                           const SourceAddressLookup& source_for,
                                                           keys::KeyDirectory* keys) {
   bool refused = false;
-  for (const iked::User& user : config.users) {
-    diag.error_at(user.origin, "user \"" + user.name +
-                                   "\": EAP users are not loaded into charon yet");
-    refused = true;
-  }
   Translator t{config, diag, source_for, keys, nullptr};
   std::vector<ViciConnection> out;
   std::map<std::string, SourceLocation> seen;
@@ -431,6 +440,21 @@ std::optional<std::vector<ViciConnection>> translate_iked(const iked::Config& co
     out.push_back(std::move(*c));
   }
   if (refused) return std::nullopt;
+  // The users (EAP secrets) go with the first connection: they belong to
+  // the file, and a file without policies has nobody to ask for them.
+  if (!config.users.empty() && out.empty())
+    diag.warning_at(config.users.front().origin,
+                    "users without a policy are not loaded: no connection would ask for them");
+  for (const iked::User& user : config.users) {
+    if (out.empty()) break;
+    ViciSecret secret;
+    secret.base_id = "eap-ipsecctl-" + user.name;
+    secret.body = {value("type", "EAP"), value("data", user.password),
+                   list("owners", {user.name})};
+    const std::vector<std::uint8_t> bytes = encode(secret.body);
+    secret.digest = digest_bytes(bytes.data(), bytes.size());
+    out.front().user_secrets.push_back(std::move(secret));
+  }
   return out;
 }
 

@@ -32,9 +32,13 @@
 //   set mobike | nomobike, fragmentation, dpd_check_interval, passive
 //                           mobike, fragmentation, dpd_delay, and every
 //                           policy passive
-// Refused at the policy's line, naming what is missing: eap and user
-// (EAP secrets), iface, tap, config attributes without a config address,
-// and transforms charon does not have (blowfish, sntrup761x25519).
+//   eap "mschap-v2"         remote auth eap-mschapv2 (eap_id %any); this side
+//                           signs with its key or certificate (iked's layout)
+//   user NAME PASSWORD      an EAP secret eap-ipsecctl-NAME owned by NAME,
+//                           carried by the first connection
+// Refused at the policy's line, naming what is missing: iface, tap, config
+// attributes without a config address, and transforms charon does not
+// have (blowfish, sntrup761x25519).
 #pragma once
 
 #include <optional>

@@ -996,6 +996,60 @@ def iked_road_warrior(lab, tmp):
           "rw" not in lab.conns(0) and "rw" not in pools, (lab.conns(0), pools))
 
 
+def iked_eap(lab, tmp):
+    """A road warrior with EAP-MSCHAPv2, as iked serves it: gw0's iked.conf
+    has the user, the policy with `eap "mschap-v2"` and a pool, and signs
+    with its certificate (iked's layout, under --keys); gw1 is a plain
+    charon client (iked itself is never an EAP client) that logs in as the
+    user, checks gw0's certificate against the CA, and asks for an
+    address."""
+    fresh_daemons(lab, (0, 1))
+    ca = keylab.make_ca(os.path.join(tmp, "eap-ca"))
+    root = keylab.key_root(os.path.join(tmp, "keys-eap-gw0"))
+    keylab.host_key(root)
+    keylab.certify(root, ca, "DNS:gw0.example", "gw0")
+    server = write_private(tmp, "eap-gw0.iked.conf", (
+        "user \"alice\" \"wonderland\"\n"
+        "ikev2 \"rw-eap\" passive esp from %s to dynamic local %s peer any \\\n"
+        "  srcid gw0.example eap \"mschap-v2\" config address 10.97.0.0/24\n")
+        % (lan(0), wan(0)))
+    rc, _, err = lab.ipsecctl(0, "--iked", "--keys", root, "-f", server)
+    shared = lab.vici(0, "get-shared").get("keys", [])
+    check("EAP: the gateway loads the user, the policy and its pool",
+          rc == 0 and "eap-ipsecctl-alice" in shared and "rw-eap" in lab.conns(0), (err, shared))
+    with open(ca[1]) as f:
+        ca_pem = f.read()
+    answer = lab.vici(1, "load-conn", {"rw-client": {
+        "version": "2", "local_addrs": [wan(1)], "remote_addrs": [wan(0)], "vips": ["0.0.0.0"],
+        "local": {"auth": "eap-mschapv2", "eap_id": "alice"},
+        "remote": {"auth": "pubkey", "id": "gw0.example", "cacerts": [ca_pem]},
+        "children": {"rw": {"remote_ts": [lan(0)], "start_action": "none"}}}})
+    lab.vici(1, "load-shared", {"id": "alice", "type": "EAP", "data": "wonderland",
+                                "owners": ["alice"]})
+    started = lab.vici(1, "initiate", {"child": "rw", "ike": "rw-client", "timeout": "20000"})
+    vips = [ike.get("local-vips", []) for _, ike in lab.ike_sas(1)]
+    check("EAP: alice logs in with MSCHAPv2 and gets an address from the pool",
+          started.get("success") == "yes" and
+          any(v.startswith("10.97.0.") for vs in vips for v in vs),
+          (answer, started, vips, evidence(lab, (0, 1))))
+    deadline = time.monotonic() + 10
+    reached = False
+    while not reached and time.monotonic() < deadline:
+        reached = subprocess.run(["ip", "netns", "exec", lab.gw[1], "ping", "-c", "1", "-W", "1",
+                                  host(0)], stdout=subprocess.DEVNULL).returncode == 0
+    check("EAP: from that address, the gateway's LAN answers", reached, evidence(lab, (0, 1)))
+    wrong = write_private(tmp, "eap-gw0-changed.iked.conf", open(server).read().replace(
+        "wonderland", "looking-glass"))
+    rc, out, err = lab.ipsecctl(0, "--iked", "--keys", root, "--diff", "-f", wrong)
+    check("EAP: a changed password is a changed secret in --diff (named, never shown)",
+          rc == 2 and "eap-ipsecctl-alice" in out and "looking-glass" not in out, (rc, out, err))
+    lab.ipsecctl(0, "--iked", "--keys", root, "-d", "-f", server)
+    shared = lab.vici(0, "get-shared").get("keys", [])
+    check("EAP: -d takes the user's secret, the connection and the pool out of charon",
+          "eap-ipsecctl-alice" not in shared and "rw-eap" not in lab.conns(0) and
+          "rw-eap" not in lab.vici(0, "get-pools"), (shared, lab.conns(0)))
+
+
 def hub_and_edit(lab, tmp):
     main, d = hub(lab, tmp)
     edited_reload(lab, tmp, main, d)
@@ -1005,7 +1059,7 @@ def hub_and_edit(lab, tmp):
 SCENARIOS = [("staggered", staggered), ("together", together),
              ("identities", identities_and_failures), ("hub", hub_and_edit),
              ("keys-raw", keys_raw), ("keys-x509", keys_x509), ("iked-pair", iked_pair),
-             ("iked-road-warrior", iked_road_warrior)]
+             ("iked-road-warrior", iked_road_warrior), ("iked-eap", iked_eap)]
 KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
                     ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
 

@@ -189,7 +189,7 @@ def charon_conf(kernel, log, socket, route_table=None, config_log=False):
     socket. With route_table, charon installs its routes there; with
     config_log, the log holds every setting of each connection loaded."""
     plugins = "random nonce openssl kdf pem pkcs1 x509 pubkey %skernel-netlink socket-default " \
-              "vici" % ("kernel-libipsec " if kernel == "libipsec" else "")
+              "vici eap-identity eap-mschapv2" % ("kernel-libipsec " if kernel == "libipsec" else "")
     routes = "install_routes = no"
     if route_table is not None:
         routes = "install_routes = yes\n    routing_table = %d\n    routing_table_prio = %d" % (

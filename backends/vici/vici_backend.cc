@@ -8,6 +8,8 @@
 #include "backends/host_routes.h"
 #include "backends/vici/vici_charon.h"
 #include "backends/vici/vici_config.h"
+#include "backends/kernel_error.h"
+#include "backends/xfrm/xfrm_interfaces.h"
 
 namespace ipsecctl::backends {
 
@@ -169,7 +171,21 @@ bool ViciBackend::present(const std::string& socket_path) {
 std::optional<std::vector<ViciConnection>> ViciBackend::configuration(
     const compiler::Plan& plan, Diagnostics& diagnostics, const std::string& key_directory) {
   keys::KeyDirectory keys(key_directory);
-  return vici::translate(plan, diagnostics, source_address_for, &keys);
+  // iked.conf's `iface`: the XFRM interfaces this host has, read once.
+  std::optional<std::vector<xfrm::XfrmInterface>> interfaces;
+  auto if_id_of = [&](const std::string& name) -> std::optional<std::uint32_t> {
+    if (!interfaces) {
+      try {
+        interfaces = xfrm::xfrm_interfaces();
+      } catch (const KernelError&) {
+        interfaces.emplace();
+      }
+    }
+    for (const auto& i : *interfaces)
+      if (i.name == name) return i.if_id;
+    return std::nullopt;
+  };
+  return vici::translate(plan, diagnostics, source_address_for, &keys, if_id_of);
 }
 
 bool ViciBackend::apply(const compiler::Plan& plan, Action action, const SyncScope& scope,

@@ -295,7 +295,8 @@ ViciConnection finish_group(Group& g, const SourceAddressLookup& source_for) {
 
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan, Diagnostics& diag,
                                                      const SourceAddressLookup& source_for,
-                                                     keys::KeyDirectory* keys) {
+                                                     keys::KeyDirectory* keys,
+                                                     const InterfaceIdLookup& if_ids) {
   std::shared_ptr<const ViciPrivateKey> private_key;  // local.key, read once
   std::map<std::string, std::size_t> by_name;
   std::vector<Group> groups;
@@ -372,7 +373,7 @@ std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
   std::vector<ViciConnection> out;
   for (Group& g : groups) out.push_back(finish_group(g, source_for));
   if (plan.iked) {
-    auto policies = translate_iked(*plan.iked, diag, source_for, keys);
+    auto policies = translate_iked(*plan.iked, diag, source_for, keys, if_ids);
     if (!policies) return std::nullopt;
     for (ViciConnection& c : *policies) out.push_back(std::move(c));
   }

@@ -151,6 +151,10 @@ struct ViciConnection {
 using SourceAddressLookup =
     std::function<std::optional<compiler::IpAddress>(const compiler::IpAddress& peer)>;
 
+// The if_id of the XFRM interface of that name; nullopt when there is no
+// such XFRM interface (iked.conf's `iface`).
+using InterfaceIdLookup = std::function<std::optional<std::uint32_t>(const std::string& name)>;
+
 // Returns nullopt after reporting every rule strongSwan cannot express.
 // Rules without psk take their keys from `keys` (isakmpd's layout, see
 // backends/keys/key_directory.h); without it they get `auth pubkey` and
@@ -158,6 +162,7 @@ using SourceAddressLookup =
 std::optional<std::vector<ViciConnection>> translate(const compiler::Plan& plan,
                                                      Diagnostics& diagnostics,
                                                      const SourceAddressLookup& source_for = {},
-                                                     keys::KeyDirectory* keys = nullptr);
+                                                     keys::KeyDirectory* keys = nullptr,
+                                                     const InterfaceIdLookup& if_ids = {});
 
 }  // namespace ipsecctl::backends::vici

@@ -169,8 +169,6 @@ std::optional<std::string> proposal_text(const iked::Proposal& p, std::string& u
 
 // What charon cannot take from a policy (yet, or at all).
 std::optional<std::string> refusal(const Policy& p) {
-  if (!p.iface.empty())
-    return "iface " + p.iface + " is not loaded into charon yet (an XFRM interface's if_id)";
   if (p.tap != 0) return std::string("tap: Linux has no enc(4) interfaces");
   if (p.flows.empty()) return std::string("the policy has no flow");
   for (const iked::Flow& f : p.flows)
@@ -279,6 +277,7 @@ struct Translator {
   Diagnostics& diag;
   const SourceAddressLookup& source_for;
   keys::KeyDirectory* keys;
+  const InterfaceIdLookup& if_ids;
   std::shared_ptr<const ViciPrivateKey> private_key;
 
   std::optional<ViciConnection> policy(const Policy& p);
@@ -313,6 +312,20 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
                             "childsa groups, and so does this translation",
                   "add a childsa with a cipher and an auth transform");
     return std::nullopt;
+  }
+
+  // iface: a route-based tunnel through an XFRM interface (sec(4) on
+  // OpenBSD): its if_id marks the children's policies and SAs.
+  std::optional<unsigned> if_id;
+  if (!p.iface.empty()) {
+    if (if_ids) if_id = if_ids(p.iface);
+    if (!if_id || *if_id == 0) {
+      diag.error_at(p.origin,
+                    "iface " + p.iface + " is not an XFRM interface with an if_id above 0",
+                    "make one: ip link add " + p.iface +
+                        " type xfrm dev UPLINK if_id N && ip link set " + p.iface + " up");
+      return std::nullopt;
+    }
   }
 
   ViciConnection c;
@@ -403,8 +416,12 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
         value("dpd_action", active ? "trap" : "clear"),
         value("close_action", active ? "trap" : "none")};
     if ((p.flags & iked::kIpcomp) != 0) child.push_back(value("ipcomp", "yes"));
+    if (if_id) {
+      child.push_back(value("if_id_in", std::to_string(*if_id)));
+      child.push_back(value("if_id_out", std::to_string(*if_id)));
+    }
     children.push_back(section(name, child));
-    c.children.push_back(ViciChild{name, active, std::nullopt, p.origin});
+    c.children.push_back(ViciChild{name, active, if_id, p.origin});
   }
   ike.push_back(section("children", children));
   c.load_conn = {section(c.name, ike)};
@@ -419,9 +436,10 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
 std::optional<std::vector<ViciConnection>> translate_iked(const iked::Config& config,
                                                           Diagnostics& diag,
                                                           const SourceAddressLookup& source_for,
-                                                          keys::KeyDirectory* keys) {
+                                                          keys::KeyDirectory* keys,
+                                                          const InterfaceIdLookup& if_ids) {
   bool refused = false;
-  Translator t{config, diag, source_for, keys, nullptr};
+  Translator t{config, diag, source_for, keys, if_ids, nullptr};
   std::vector<ViciConnection> out;
   std::map<std::string, SourceLocation> seen;
   for (const Policy& p : config.policies) {

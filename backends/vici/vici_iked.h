@@ -32,11 +32,15 @@
 //   set mobike | nomobike, fragmentation, dpd_check_interval, passive
 //                           mobike, fragmentation, dpd_delay, and every
 //                           policy passive
+//   iface NAME              the children's if_id_in/out: the if_id of the
+//                           XFRM interface NAME (a route-based VPN, as sec(4)
+//                           on OpenBSD)
 //   eap "mschap-v2"         remote auth eap-mschapv2 (eap_id %any); this side
 //                           signs with its key or certificate (iked's layout)
 //   user NAME PASSWORD      an EAP secret eap-ipsecctl-NAME owned by NAME,
 //                           carried by the first connection
-// Refused at the policy's line, naming what is missing: iface, tap, config
+// Refused at the policy's line, naming what is missing: an iface that is no
+// XFRM interface (with the command that makes one), tap, config
 // attributes without a config address, and transforms charon does not
 // have (blowfish, sntrup761x25519).
 #pragma once
@@ -54,6 +58,7 @@ namespace ipsecctl::backends::vici {
 std::optional<std::vector<ViciConnection>> translate_iked(const iked::Config& config,
                                                           Diagnostics& diagnostics,
                                                           const SourceAddressLookup& source_for,
-                                                          keys::KeyDirectory* keys);
+                                                          keys::KeyDirectory* keys,
+                                                          const InterfaceIdLookup& if_ids = {});
 
 }  // namespace ipsecctl::backends::vici

@@ -639,6 +639,36 @@ def routed_v2(lab, tmp):
         lab.sh("ip", "link", "del", "sec6", ns=lab.gw[i])
 
 
+def iked_routed(lab, tmp):
+    """iked.conf's route-based tunnel: `from any to any ... iface xfrm7`
+    (sec(4) on OpenBSD; an XFRM interface here), both gateways from
+    iked.conf. Routes into the interface decide what goes through it."""
+    fresh_daemons(lab, (0, 1))
+    confs = {}
+    for i in (0, 1):
+        g = lab.gw[i]
+        lab.sh("ip", "link", "add", "xfrm7", "type", "xfrm", "dev", "wan", "if_id", "7", ns=g)
+        lab.sh("ip", "link", "set", "xfrm7", "up", ns=g)
+        lab.sh("ip", "route", "replace", lan(1 - i), "dev", "xfrm7", ns=g)
+        confs[i] = write_private(tmp, "iked-routed-%d.conf" % i, (
+            "ikev2 \"routed\" %s esp from any to any local %s peer %s \\\n"
+            "  ikesa enc aes-256-gcm prf hmac-sha2-384 group ecp384 \\\n"
+            "  childsa enc aes-256 auth hmac-sha2-256 \\\n"
+            "  psk \"routed secret\" iface xfrm7\n")
+            % ("active" if i == 0 else "passive", wan(i), wan(1 - i)))
+    rc1, _, err1 = lab.ipsecctl(1, "--iked", "-f", confs[1])
+    rc0, _, err0 = lab.ipsecctl(0, "--iked", "--wait=20", "-f", confs[0])
+    check("iked routed: both load (iface xfrm7 is the XFRM interface's if_id 7), tunnel up",
+          rc0 == 0 and rc1 == 0, (err0, err1, evidence(lab, (0, 1))))
+    up, counts = sniff(lab, 0, 15, lambda: lab.ping_until(0, 1, 13))
+    check("iked routed: LAN to LAN through xfrm7, ESP on the wire", up and encrypted(counts),
+          "%s\n%s" % (counts, evidence(lab, (0, 1))))
+    for i in (0, 1):
+        lab.ipsecctl(i, "--iked", "-d", "-f", confs[i])
+        lab.sh("ip", "link", "del", "xfrm7", ns=lab.gw[i])
+        lab.sh("ip", "route", "del", lan(1 - i), ns=lab.gw[i], check_rc=False)
+
+
 def libreswan_v2(lab, tmp):
     """libreswan as it ships now (ikev1-policy=drop), IKEv2 only."""
     pluto_peer(lab, tmp, "2")
@@ -1061,7 +1091,8 @@ SCENARIOS = [("staggered", staggered), ("together", together),
              ("keys-raw", keys_raw), ("keys-x509", keys_x509), ("iked-pair", iked_pair),
              ("iked-road-warrior", iked_road_warrior), ("iked-eap", iked_eap)]
 KERNEL_SCENARIOS = [("routed", route_based), ("libreswan", libreswan), ("routed-v2", routed_v2),
-                    ("libreswan-v2", libreswan_v2), ("iked", iked_peer)]
+                    ("libreswan-v2", libreswan_v2), ("iked", iked_peer),
+                    ("iked-routed", iked_routed)]
 
 
 def run(lab, tmp):

@@ -42,13 +42,13 @@ struct Translated {
   std::string err;
 };
 
-Translated translate(const Config& config) {
+Translated translate(const Config& config, const backends::vici::InterfaceIdLookup& if_ids = {}) {
   ipsecctl::testing::CapturedStream err;
   Translated t;
   {
     Diagnostics diag(err.get());
     diag.intern_file("test.conf");
-    t.conns = backends::vici::translate_iked(config, diag, {}, nullptr);
+    t.conns = backends::vici::translate_iked(config, diag, {}, nullptr, if_ids);
   }
   t.err = err.text();
   return t;
@@ -244,6 +244,28 @@ TEST(IkedCharon, UsersAreEapSecretsAndEapPoliciesAskForThem) {
   EXPECT_EQ(conn.user_secrets[0].base_id, "eap-ipsecctl-alice");
   EXPECT_EQ(backends::vici::value_of(conn.user_secrets[0].body, "type"), "EAP");
   EXPECT_EQ(list_of(conn.user_secrets[1].body, "owners"), std::vector<std::string>{"bob"});
+}
+
+TEST(IkedCharon, IfaceIsTheIfIdOfThatXfrmInterface) {
+  // (iked checks that the interface exists: lo does, everywhere.)
+  auto r = read("ikev2 \"routed\" active from any to any peer 192.0.2.2 iface lo\n");
+  ASSERT_EQ(r.errors, 0) << r.err;
+  auto t = translate(r.config, [](const std::string& name) -> std::optional<std::uint32_t> {
+    if (name == "lo") return 7;
+    return std::nullopt;
+  });
+  ASSERT_TRUE(t.conns) << t.err;
+  const auto& conn = t.conns->front();
+  ASSERT_EQ(conn.children.size(), 2u);  // 0.0.0.0/0 and ::/0
+  EXPECT_EQ(conn.children[0].if_id, 7u);
+  const auto& child = sub(sub(sub(conn.load_conn, "routed"), "children"), conn.children[1].name);
+  EXPECT_EQ(backends::vici::value_of(child, "if_id_out"), "7");
+  EXPECT_EQ(list_of(child, "remote_ts"), std::vector<std::string>{"::/0"});
+  auto none = translate(r.config);
+  EXPECT_FALSE(none.conns);
+  EXPECT_NE(none.err.find("test.conf: 1: iface lo is not an XFRM interface with an if_id above 0"),
+            std::string::npos)
+      << none.err;
 }
 
 TEST(IkedJson, PoliciesAreInTheCheckDocumentWithoutTheirKeys) {

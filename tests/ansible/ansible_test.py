@@ -81,7 +81,7 @@ def inventory(lab, tmp, layout, hosts, extra=None):
     return path
 
 
-def playbook(tmp, inv, *args):
+def playbook(tmp, inv, *args, book=PLAYBOOK):
     """ansible-playbook with the json callback: (exit status, per host the
     ipsecctl task's result)."""
     env = dict(os.environ,
@@ -93,7 +93,7 @@ def playbook(tmp, inv, *args):
                ANSIBLE_REMOTE_TEMP=os.path.join(tmp, "ansible-tmp"),
                ANSIBLE_HOME=os.path.join(tmp, "ansible-home"),
                ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_HOST_KEY_CHECKING="0")
-    p = subprocess.run(["ansible-playbook", "-i", inv, PLAYBOOK, "-e", "ansible_become=false"]
+    p = subprocess.run(["ansible-playbook", "-i", inv, book, "-e", "ansible_become=false"]
                        + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                        timeout=600)
     try:
@@ -298,11 +298,57 @@ def hub(lab, tmp):
     playbook(tmp, inv, "-e", "ipsecctl_state=absent")
 
 
+def iked_module(lab, tmp):
+    """The module with language: iked.conf (ipsecctl --iked): two gateways
+    with mirrored iked.conf policies; the first run changes both, the
+    second neither, and the tunnel comes up; absent removes them."""
+    book = os.path.join(tmp, "iked.yml")
+    with open(book, "w") as f:
+        f.write("- hosts: all\n  gather_facts: false\n  tasks:\n"
+                "    - name: iked.conf loaded into the kernel and the IKE daemon\n"
+                "      ipsecctl:\n"
+                "        src: \"{{ iked_conf }}\"\n"
+                "        language: iked.conf\n"
+                "        state: \"{{ iked_state | default('present') }}\"\n"
+                "        ike: vici\n"
+                "        vici: \"{{ ipsecctl_vici }}\"\n"
+                "        netns: \"{{ ipsecctl_netns }}\"\n"
+                "        executable: \"{{ ipsecctl_executable }}\"\n")
+    hosts = {}
+    for i in (0, 1):
+        conf = os.path.join(tmp, "gw%d-iked.conf" % i)
+        with open(conf, "w") as f:
+            f.write("ikev2 \"pair\" %s esp from %s to %s local %s peer %s psk \"iked lab\"\n"
+                    % ("active" if i == 0 else "passive", ikelab.lan(i), ikelab.lan(1 - i),
+                       ikelab.wan(i), ikelab.wan(1 - i)))
+        os.chmod(conf, 0o600)
+        hosts["gw%d" % i] = {"iked_conf": conf, "ipsecctl_netns": lab.gw[i],
+                             "ipsecctl_vici": lab.socket(i),
+                             "ipsecctl_executable": gateway_ipsecctl(tmp, i)}
+    inv = os.path.join(tmp, "inventory-iked.yml")
+    with open(inv, "w") as f:
+        json.dump({"all": {"vars": {"ansible_connection": "local",
+                                    "ansible_python_interpreter": "/usr/bin/python3"},
+                           "hosts": hosts}}, f)
+    rc, res, err = playbook(tmp, inv, book=book)
+    check("iked.conf through the module: the first run changes both gateways",
+          rc == 0 and changed(res) == {"gw0": True, "gw1": True}, (rc, changed(res), err))
+    check("... the tunnel comes up", wait_up(lab, (0, 1), 1), [lab.installed(i) for i in (0, 1)])
+    rc, res, err = playbook(tmp, inv, book=book)
+    check("... a second run changes nothing", rc == 0 and changed(res) == {"gw0": False,
+                                                                       "gw1": False},
+          (rc, changed(res), err))
+    rc, res, err = playbook(tmp, inv, "-e", "iked_state=absent", book=book)
+    check("... absent takes the policy out of both charons",
+          rc == 0 and all("pair" not in lab.conns(i) for i in (0, 1)), (rc, err))
+
+
 def fleet(lab, tmp):
     for i in range(3):
         lab.start(i)
     mesh(lab, tmp)
     hub(lab, tmp)
+    iked_module(lab, tmp)
 
 
 def main():

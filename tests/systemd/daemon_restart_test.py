@@ -42,6 +42,11 @@ PACKAGES = ("systemd,systemd-sysv,dbus,charon-systemd,strongswan-charon,strongsw
             "libstrongswan-standard-plugins,iproute2,iputils-ping,procps")
 CONF = 'ike dynamic esp from 10.99.10.0/24 to 10.99.13.0/24 peer 10.99.0.3 psk "restart secret"\n'
 PEER_CONF = 'ike dynamic esp from 10.99.13.0/24 to 10.99.10.0/24 peer 10.99.0.1 psk "restart secret"\n'
+# The same tunnel in iked.conf(5), loaded by the unit with --iked.
+IKED_CONF = ('ikev2 "to-peer" active esp from 10.99.10.0/24 to 10.99.13.0/24 '
+             'local 10.99.0.1 peer 10.99.0.3 psk "iked secret"\n')
+PEER_IKED_CONF = ('ikev2 "to-gw" passive esp from 10.99.13.0/24 to 10.99.10.0/24 '
+                  'local 10.99.0.3 peer 10.99.0.1 psk "iked secret"\n')
 TEST_CHARON = """charon {
   retransmit_tries = 3
   retransmit_timeout = 2
@@ -303,6 +308,28 @@ def scenario(c):
     rc, state = c.sh("systemctl is-active ipsecctl")
     check("a stop during a strongSwan restart leaves nothing behind",
           ok and state.strip() == "inactive", (state, what))
+
+    # iked.conf through the unit: IPSECCTL_OPTIONS="--iked", the unit's
+    # file an iked.conf; the peer loads its side of the same policy.
+    peer = "ip netns exec p ipsecctl --vici /root/peer/run/charon.vici"
+    c.sh("printf 'IPSECCTL_OPTIONS=\"--iked\"\\n' > /etc/default/ipsecctl")
+    c.sh("printf '%s' '" + IKED_CONF + "' > /etc/ipsecctl/ipsec.conf")
+    c.sh("printf '%s' '" + PEER_IKED_CONF + "' > /root/peer/iked.conf; chmod 600 /root/peer/iked.conf")
+    c.sh(peer + " -d -f /root/peer/ipsec.conf")
+    rc, out = c.sh(peer + " --iked -f /root/peer/iked.conf")
+    c.sh("systemctl start ipsecctl")
+    took = recovered(c, 30)
+    rc2, state = c.sh("systemctl is-active ipsecctl")
+    check("IPSECCTL_OPTIONS=--iked: the unit loads the iked.conf policy, the tunnel comes up "
+          "(%.1f s)" % (took or -1), rc == 0 and took is not None and state.strip() == "active",
+          (out, state, c.sh("ipsecctl -s all; journalctl -u ipsecctl -n 20 --no-pager")[1]))
+    c.sh("systemctl reload ipsecctl")
+    rc, state = c.sh("systemctl is-active ipsecctl")
+    check("... systemctl reload: still active, the tunnel still up",
+          state.strip() == "active" and recovered(c, 15) is not None, state)
+    c.sh("systemctl stop ipsecctl")
+    rc, conns = c.sh("swanctl --list-conns --raw")
+    check("... systemctl stop takes the policy out of charon", "to-peer" not in conns, conns)
 
 
 RESULTS = {}

@@ -281,7 +281,39 @@ struct Translator {
   std::shared_ptr<const ViciPrivateKey> private_key;
 
   std::optional<ViciConnection> policy(const Policy& p);
+  // The keys and certificates of a policy without psk, from iked's layout;
+  // false after reporting what is missing.
+  bool sign_with_keys(const Policy& p, const compiler::IkeEntry& shim, ViciConnection& c,
+                      ViciSection& local, ViciSection& remote);
 };
+
+bool Translator::sign_with_keys(const Policy& p, const compiler::IkeEntry& shim,
+                                ViciConnection& c, ViciSection& local, ViciSection& remote) {
+  if (shim.psk || keys == nullptr) return true;
+  auto keep_private_key = [&](const keys::PemFile& k, const std::string& type) {
+    if (!private_key)
+      private_key = std::make_shared<const ViciPrivateKey>(
+          ViciPrivateKey{k.path, type, k.pem, digest_bytes(k.pem.data(), k.pem.size())});
+    c.private_key = private_key;
+  };
+  if (p.auth.eap_mschapv2) {
+    // The EAP client has no key to check: only this side's credentials.
+    const std::string own = own_identity(shim, source_for);
+    auto creds = keys->local(own, p.origin, diag);
+    if (!creds) return false;
+    keep_private_key(creds->private_key, creds->key_type);
+    if (!own.empty() && p.srcid.empty()) local.push_back(value("id", own));
+    const keys::PemFile& mine = creds->certificate ? *creds->certificate : *creds->public_key;
+    c.key_files[mine.pem] = mine.path;
+    local.push_back(list(creds->certificate ? "certs" : "pubkeys", {mine.pem}));
+    return true;
+  }
+  auto rule_keys = keys_for(shim, *keys, diag, source_for);
+  if (!rule_keys) return false;
+  keep_private_key(rule_keys->local.private_key, rule_keys->local.key_type);
+  add_keys(*rule_keys, local, remote, c);
+  return true;
+}
 
 std::optional<ViciConnection> Translator::policy(const Policy& p) {
   if (auto why = refusal(p)) {
@@ -363,29 +395,7 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
   if (p.auth.eap_mschapv2) remote.push_back(value("eap_id", "%any"));
   if (!p.srcid.empty()) local.push_back(value("id", identity(p.srcid)));
   if (!p.dstid.empty()) remote.push_back(value("id", identity(p.dstid)));
-  if (p.auth.eap_mschapv2 && keys != nullptr) {
-    const std::string own = own_identity(shim, source_for);
-    auto creds = keys->local(own, p.origin, diag);
-    if (!creds) return std::nullopt;
-    if (!private_key)
-      private_key = std::make_shared<const ViciPrivateKey>(
-          ViciPrivateKey{creds->private_key.path, creds->key_type, creds->private_key.pem,
-                         digest_bytes(creds->private_key.pem.data(), creds->private_key.pem.size())});
-    if (!own.empty() && p.srcid.empty()) local.push_back(value("id", own));
-    const keys::PemFile& mine = creds->certificate ? *creds->certificate : *creds->public_key;
-    c.key_files[mine.pem] = mine.path;
-    local.push_back(list(creds->certificate ? "certs" : "pubkeys", {mine.pem}));
-    c.private_key = private_key;
-  } else if (!shim.psk && keys != nullptr) {
-    auto rule_keys = keys_for(shim, *keys, diag, source_for);
-    if (!rule_keys) return std::nullopt;
-    const keys::PemFile& k = rule_keys->local.private_key;
-    if (!private_key)
-      private_key = std::make_shared<const ViciPrivateKey>(ViciPrivateKey{
-          k.path, rule_keys->local.key_type, k.pem, digest_bytes(k.pem.data(), k.pem.size())});
-    add_keys(*rule_keys, local, remote, c);
-    c.private_key = private_key;
-  }
+  if (!sign_with_keys(p, shim, c, local, remote)) return std::nullopt;
   ike.push_back(section("local", local));
   ike.push_back(section("remote", remote));
   if (active) {

@@ -1,6 +1,7 @@
 #include "backends/vici/vici_charon.h"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 namespace ipsecctl::backends::vici {
@@ -23,13 +24,26 @@ std::set<std::string> sections_of(ViciClient& client, const char* command) {
 
 std::vector<std::string> unload_pools(ViciClient& client, const std::set<std::string>& names,
                                       const std::set<std::string>& held) {
-  std::vector<std::string> failures;
-  for (const std::string& name : names) {
-    if (held.count(name) == 0) continue;
-    const ViciSection answer = client.call("unload-pool", {value("name", name)});
-    if (!succeeded(answer))
-      failures.push_back("unload-pool " + name + ": " + value_of(answer, "errmsg"));
+  // charon keeps a pool while a lease from it is online, and the IKE SAs
+  // of the connections just unloaded may still be on their way out: a
+  // refused pool is asked again for a few seconds.
+  std::map<std::string, std::string> refused;  // name -> charon's last answer
+  for (const std::string& name : names)
+    if (held.count(name) != 0) refused[name];
+  for (int round = 0; round < 16 && !refused.empty(); ++round) {
+    if (round != 0) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    for (auto it = refused.begin(); it != refused.end();) {
+      const ViciSection answer = client.call("unload-pool", {value("name", it->first)});
+      if (succeeded(answer)) {
+        it = refused.erase(it);
+      } else {
+        it->second = value_of(answer, "errmsg");
+        ++it;
+      }
+    }
   }
+  std::vector<std::string> failures;
+  for (const auto& [name, why] : refused) failures.push_back("unload-pool " + name + ": " + why);
   return failures;
 }
 

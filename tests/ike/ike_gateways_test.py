@@ -1073,11 +1073,13 @@ def iked_eap(lab, tmp):
     rc, out, err = lab.ipsecctl(0, "--iked", "--keys", root, "--diff", "-f", wrong)
     check("EAP: a changed password is a changed secret in --diff (named, never shown)",
           rc == 2 and "eap-ipsecctl-alice" in out and "looking-glass" not in out, (rc, out, err))
-    lab.ipsecctl(0, "--iked", "--keys", root, "-d", "-f", server)
+    rc, _, err = lab.ipsecctl(0, "--iked", "--keys", root, "-d", "-f", server)
     shared = lab.vici(0, "get-shared").get("keys", [])
-    check("EAP: -d takes the user's secret, the connection and the pool out of charon",
-          "eap-ipsecctl-alice" not in shared and "rw-eap" not in lab.conns(0) and
-          "rw-eap" not in lab.vici(0, "get-pools"), (shared, lab.conns(0)))
+    pools = lab.vici(0, "get-pools")
+    check("EAP: -d takes the user's secret, the connection and the pool out of charon (the "
+          "pool once its lease is gone with the IKE SA)",
+          rc == 0 and "eap-ipsecctl-alice" not in shared and "rw-eap" not in lab.conns(0) and
+          "rw-eap" not in pools, (rc, err, shared, lab.conns(0), pools))
 
 
 def hub_and_edit(lab, tmp):

@@ -365,19 +365,10 @@ bool ConfigBuilder::build_proposals(const TransformSets& sets, bool ike, int sap
   return true;
 }
 
-bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
-  Policy policy;
-  policy.origin = reporter.here();
-  const unsigned id = ++policy_id_;
-  policy.family = rule.family;
-  policy.saproto = rule.saproto;
-  if (rule.ipprotos.size() > kMaxProtocols) {
-    reporter.error("too many protocols");
-    return false;
-  }
-  policy.ipprotos = rule.ipprotos;
-  policy.flags = rule.flags;
-  policy.auth = rule.auth;
+// The policy's name, interface, identities and filters, with iked's
+// limits; false after its message.
+bool ConfigBuilder::name_policy(const IkeRule& rule, unsigned id, Policy& policy,
+                                Reporter& reporter) {
   if (rule.name) {
     if (rule.name->size() >= kIdSize) {
       reporter.error("name too long");
@@ -414,6 +405,12 @@ bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
     policy.tap = rule.filters->tap;
   }
 
+  return true;
+}
+
+// Its local and peer addresses (or, without them, a single flow's ends),
+// after iked's checks, in iked's order; false after its message.
+bool ConfigBuilder::choose_endpoints(const IkeRule& rule, Policy& policy, Reporter& reporter) {
   const Host* local = rule.peers.local ? &rule.peers.local->front() : nullptr;
   const Host* peer = rule.peers.peer ? &rule.peers.peer->front() : nullptr;
   if (local && peer && local->address.family != AF_UNSPEC && peer->address.family != AF_UNSPEC &&
@@ -458,14 +455,12 @@ bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
     policy.peer.port_be = 0;
     if (policy.family == AF_UNSPEC) policy.family = peer->address.family;
   }
-  policy.ike_rekey_seconds = static_cast<std::uint32_t>(rule.ike_lifetime);
-  policy.lifetime = rule.lifetime;
+  return true;
+}
 
-  if (!build_proposals(rule.ike_sas, true, rule.saproto, policy, reporter)) return false;
-  if (!build_proposals(rule.child_sas, false, rule.saproto, policy, reporter)) return false;
-
-  // Sources and destinations pair up in order; a longer list's rest is
-  // left out, as iked does.
+// Sources and destinations pair up in order; a longer list's rest is
+// left out, as iked does.
+void ConfigBuilder::add_rule_flows(const IkeRule& rule, Policy& policy, Reporter& reporter) {
   const std::size_t pairs = std::min(rule.hosts.src.size(), rule.hosts.dst.size());
   for (std::size_t i = 0; i < pairs; ++i) {
     const Host& src = rule.hosts.src[i];
@@ -476,6 +471,30 @@ bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
     for (int proto : policy.ipprotos)
       if (!add_flows(src, dst, proto, policy, reporter)) reporter.fatal("create_ike: invalid flow");
   }
+
+}
+
+bool ConfigBuilder::create_ike(IkeRule rule, Reporter& reporter) {
+  Policy policy;
+  policy.origin = reporter.here();
+  const unsigned id = ++policy_id_;
+  policy.family = rule.family;
+  policy.saproto = rule.saproto;
+  if (rule.ipprotos.size() > kMaxProtocols) {
+    reporter.error("too many protocols");
+    return false;
+  }
+  policy.ipprotos = rule.ipprotos;
+  policy.flags = rule.flags;
+  policy.auth = rule.auth;
+  if (!name_policy(rule, id, policy, reporter)) return false;
+  if (!choose_endpoints(rule, policy, reporter)) return false;
+  policy.ike_rekey_seconds = static_cast<std::uint32_t>(rule.ike_lifetime);
+  policy.lifetime = rule.lifetime;
+
+  if (!build_proposals(rule.ike_sas, true, rule.saproto, policy, reporter)) return false;
+  if (!build_proposals(rule.child_sas, false, rule.saproto, policy, reporter)) return false;
+  add_rule_flows(rule, policy, reporter);
 
   for (const ConfigValue& value : rule.config) {
     for (const Host& h : value.hosts) {

@@ -46,6 +46,9 @@ class ConfigBuilder : public Semantics {
   std::optional<HostList> host_interface(const std::string& name);
   std::optional<HostList> host_numeric(const std::string& text, int mask);
   std::optional<HostList> host_dns(const std::string& text, int mask, Reporter& reporter);
+  bool name_policy(const IkeRule& rule, unsigned id, Policy& policy, Reporter& reporter);
+  bool choose_endpoints(const IkeRule& rule, Policy& policy, Reporter& reporter);
+  void add_rule_flows(const IkeRule& rule, Policy& policy, Reporter& reporter);
   bool build_proposals(const TransformSets& sets, bool ike, int saproto, Policy& policy,
                        Reporter& reporter);
   bool add_flows(const Host& src, const Host& dst, int ipproto, Policy& policy,

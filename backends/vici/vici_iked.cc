@@ -272,6 +272,41 @@ compiler::IkeEntry auth_shim(const Policy& p) {
   return r;
 }
 
+// One child per flow (the same pair of ends once), each with the
+// policy's child proposals, lifetimes and mode; named in `c.children`.
+ViciSection child_sections(const Policy& p, const std::vector<std::string>& child_proposals,
+                           bool active, std::optional<unsigned> if_id, ViciConnection& c) {
+  ViciSection children;
+  std::set<std::string> names;
+  const std::uint64_t life = p.lifetime.seconds;
+  for (const iked::Flow& f : p.flows) {
+    std::string name = "from-" + name_of_end(f.src, f.ipproto) + "-to-" +
+                       name_of_end(f.dst, f.ipproto);
+    if (!names.insert(name).second) continue;
+    ViciSection child{
+        value("mode", (p.flags & iked::kTransport) != 0 ? "transport" : "tunnel"),
+        list("local_ts", {selector(f.src, f.ipproto)}),
+        list("remote_ts", {selector(f.dst, f.ipproto)}),
+        list(p.saproto == 2 ? "ah_proposals" : "esp_proposals", child_proposals),
+        value("life_time", seconds(life)),
+        value("rekey_time", seconds(life - life / 10)),
+        value("life_bytes", std::to_string(p.lifetime.bytes)),
+        value("rekey_bytes", std::to_string(p.lifetime.bytes - p.lifetime.bytes / 10)),
+        value("rand_time", "0s"),
+        value("start_action", active ? "trap" : "none"),
+        value("dpd_action", active ? "trap" : "clear"),
+        value("close_action", active ? "trap" : "none")};
+    if ((p.flags & iked::kIpcomp) != 0) child.push_back(value("ipcomp", "yes"));
+    if (if_id) {
+      child.push_back(value("if_id_in", std::to_string(*if_id)));
+      child.push_back(value("if_id_out", std::to_string(*if_id)));
+    }
+    children.push_back(section(name, child));
+    c.children.push_back(ViciChild{name, active, if_id, p.origin});
+  }
+  return children;
+}
+
 struct Translator {
   const iked::Config& config;
   Diagnostics& diag;
@@ -281,11 +316,38 @@ struct Translator {
   std::shared_ptr<const ViciPrivateKey> private_key;
 
   std::optional<ViciConnection> policy(const Policy& p);
+  // Each ikesa and childsa group as charon's proposal; false after
+  // reporting what charon lacks.
+  bool proposals(const Policy& p, std::vector<std::string>& ike_proposals,
+                 std::vector<std::string>& child_proposals);
   // The keys and certificates of a policy without psk, from iked's layout;
   // false after reporting what is missing.
   bool sign_with_keys(const Policy& p, const compiler::IkeEntry& shim, ViciConnection& c,
                       ViciSection& local, ViciSection& remote);
 };
+
+bool Translator::proposals(const Policy& p, std::vector<std::string>& ike_proposals,
+                           std::vector<std::string>& child_proposals) {
+  for (const iked::Proposal& proposal : p.proposals) {
+    std::string unknown;
+    auto text = proposal_text(proposal, unknown);
+    if (!text) {
+      diag.error_at(p.origin, "a transform of this policy (type/id " + unknown +
+                                  ") has no strongSwan equivalent");
+      return false;
+    }
+    (proposal.ike ? ike_proposals : child_proposals).push_back(*text);
+  }
+  if (child_proposals.empty()) {
+    // iked's Linux build offers no AES-GCM child SA (PF_KEY): charon can.
+    diag.error_at(p.origin, "no child SA proposal is left: iked on Linux drops AEAD-only "
+                            "childsa groups, and so does this translation",
+                  "add a childsa with a cipher and an auth transform");
+    return false;
+  }
+
+  return true;
+}
 
 bool Translator::sign_with_keys(const Policy& p, const compiler::IkeEntry& shim,
                                 ViciConnection& c, ViciSection& local, ViciSection& remote) {
@@ -328,23 +390,7 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
     diag.warning_at(p.origin, "tag \"" + p.tag + "\" is ignored: Linux has no PF tags");
 
   std::vector<std::string> ike_proposals, child_proposals;
-  for (const iked::Proposal& proposal : p.proposals) {
-    std::string unknown;
-    auto text = proposal_text(proposal, unknown);
-    if (!text) {
-      diag.error_at(p.origin, "a transform of this policy (type/id " + unknown +
-                                  ") has no strongSwan equivalent");
-      return std::nullopt;
-    }
-    (proposal.ike ? ike_proposals : child_proposals).push_back(*text);
-  }
-  if (child_proposals.empty()) {
-    // iked's Linux build offers no AES-GCM child SA (PF_KEY): charon can.
-    diag.error_at(p.origin, "no child SA proposal is left: iked on Linux drops AEAD-only "
-                            "childsa groups, and so does this translation",
-                  "add a childsa with a cipher and an auth transform");
-    return std::nullopt;
-  }
+  if (!proposals(p, ike_proposals, child_proposals)) return std::nullopt;
 
   // iface: a route-based tunnel through an XFRM interface (sec(4) on
   // OpenBSD): its if_id marks the children's policies and SAs.
@@ -405,34 +451,7 @@ std::optional<ViciConnection> Translator::policy(const Policy& p) {
   ike.push_back(value("dpd_delay", seconds(static_cast<std::uint64_t>(
                                        config.settings.dpd_check_interval.value_or(60)))));
 
-  ViciSection children;
-  std::set<std::string> names;
-  const std::uint64_t life = p.lifetime.seconds;
-  for (const iked::Flow& f : p.flows) {
-    std::string name = "from-" + name_of_end(f.src, f.ipproto) + "-to-" +
-                       name_of_end(f.dst, f.ipproto);
-    if (!names.insert(name).second) continue;
-    ViciSection child{
-        value("mode", (p.flags & iked::kTransport) != 0 ? "transport" : "tunnel"),
-        list("local_ts", {selector(f.src, f.ipproto)}),
-        list("remote_ts", {selector(f.dst, f.ipproto)}),
-        list(p.saproto == 2 ? "ah_proposals" : "esp_proposals", child_proposals),
-        value("life_time", seconds(life)),
-        value("rekey_time", seconds(life - life / 10)),
-        value("life_bytes", std::to_string(p.lifetime.bytes)),
-        value("rekey_bytes", std::to_string(p.lifetime.bytes - p.lifetime.bytes / 10)),
-        value("rand_time", "0s"),
-        value("start_action", active ? "trap" : "none"),
-        value("dpd_action", active ? "trap" : "clear"),
-        value("close_action", active ? "trap" : "none")};
-    if ((p.flags & iked::kIpcomp) != 0) child.push_back(value("ipcomp", "yes"));
-    if (if_id) {
-      child.push_back(value("if_id_in", std::to_string(*if_id)));
-      child.push_back(value("if_id_out", std::to_string(*if_id)));
-    }
-    children.push_back(section(name, child));
-    c.children.push_back(ViciChild{name, active, if_id, p.origin});
-  }
+  ViciSection children = child_sections(p, child_proposals, active, if_id, c);
   ike.push_back(section("children", children));
   c.load_conn = {section(c.name, ike)};
   const std::vector<std::uint8_t> bytes = encode(c.load_conn);

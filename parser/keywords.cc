@@ -39,22 +39,28 @@ constexpr std::array<std::pair<std::string_view, Parser::token_kind_type>, 49> k
 }  // namespace
 
 std::optional<Parser::token_kind_type> lookup_keyword(std::string_view word) {
-  // Every word of a configuration passes through here: index the sorted
-  // table by first letter so that a lookup compares one or two entries.
-  static const auto first_of_letter = [] {
-    std::array<std::uint8_t, 27> start{};
-    std::size_t i = 0;
-    for (int letter = 0; letter < 26; ++letter) {
-      start[static_cast<std::size_t>(letter)] = static_cast<std::uint8_t>(i);
-      while (i < kKeywords.size() && kKeywords[i].first[0] == 'a' + letter) ++i;
+  // Every word of a configuration passes through here: the keywords of
+  // each length and first letter are at most three (file, flow, from), so
+  // a lookup compares a few words of the right length at most.
+  constexpr std::size_t kLongest = 10;
+  struct Candidates {
+    std::array<std::uint8_t, 3> index{};
+    std::uint8_t count = 0;
+  };
+  static const auto by_length_and_letter = [] {
+    std::array<std::array<Candidates, 26>, kLongest + 1> table{};
+    for (std::size_t i = 0; i < kKeywords.size(); ++i) {
+      const std::string_view k = kKeywords[i].first;
+      Candidates& c = table[k.size()][static_cast<std::size_t>(k[0] - 'a')];
+      c.index[c.count++] = static_cast<std::uint8_t>(i);
     }
-    start[26] = static_cast<std::uint8_t>(kKeywords.size());
-    return start;
+    return table;
   }();
-  if (word.empty() || word[0] < 'a' || word[0] > 'z') return std::nullopt;
-  auto letter = static_cast<std::size_t>(word[0] - 'a');
-  for (std::size_t i = first_of_letter[letter]; i < first_of_letter[letter + 1]; ++i)
-    if (kKeywords[i].first == word) return kKeywords[i].second;
+  if (word.size() > kLongest || word.empty() || word[0] < 'a' || word[0] > 'z')
+    return std::nullopt;
+  const Candidates& c = by_length_and_letter[word.size()][static_cast<std::size_t>(word[0] - 'a')];
+  for (std::uint8_t n = 0; n < c.count; ++n)
+    if (kKeywords[c.index[n]].first == word) return kKeywords[c.index[n]].second;
   return std::nullopt;
 }
 

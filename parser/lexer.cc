@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -20,15 +21,24 @@ bool is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); 
 bool is_alnum(int c) { return is_digit(c) || is_alpha(c); }
 bool is_space(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 bool is_punct(int c) { return c > ' ' && c < 127 && !is_alnum(c); }
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 bool allowed_to_end_number(int c) {
   return is_space(c) || c == ')' || c == ',' || c == '/' || c == '}' || c == '=';
 }
 
+// Every byte of every word is asked: a table, made once from the rule.
 bool allowed_in_string(int c) {
-  return is_alnum(c) || (is_punct(c) && c != '(' && c != ')' && c != '{' && c != '}' &&
-                         c != '<' && c != '>' && c != '!' && c != '=' && c != '/' &&
-                         c != '#' && c != ',');
+  static const auto table = [] {
+    std::array<bool, 256> allowed{};
+    for (int b = 0; b < 256; ++b)
+      allowed[static_cast<std::size_t>(b)] =
+          is_alnum(b) || (is_punct(b) && b != '(' && b != ')' && b != '{' && b != '}' &&
+                          b != '<' && b != '>' && b != '!' && b != '=' && b != '/' && b != '#' &&
+                          b != ',');
+    return allowed;
+  }();
+  return c >= 0 && c < 256 && table[static_cast<std::size_t>(c)];
 }
 
 // strtonum(3) over the whole range of long long.
@@ -65,9 +75,11 @@ Lexer::Lexer(Diagnostics& diagnostics, MacroTable& macros, bool quick_scanning,
 }
 
 void Lexer::push_file(FilePtr stream, const std::string& display_name,
-                      const std::string& canonical, std::optional<SourceSpan> included_from) {
+                      const std::string& canonical, std::optional<SourceSpan> included_from,
+                      std::uint64_t length) {
   auto file = std::make_unique<OpenFile>();
   file->stream = std::move(stream);
+  file->left = length;
   file->id = diag_.open_file(display_name, included_from);
   file->canonical = canonical;
   files_.push_back(std::move(file));
@@ -99,18 +111,22 @@ void Lexer::error(const std::string& message, std::string hint) {
 bool Lexer::refill(OpenFile& f) {
   if (f.at_eof) return false;
   if (!f.data) f.data = std::make_unique<char[]>(block_size_);
+  f.read_before += f.end;
   f.at = f.end = 0;
   const int fd = ::fileno(f.stream.get());
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(block_size_, f.left));
   for (;;) {
-    const ssize_t n = fd >= 0 ? ::read(fd, f.data.get(), block_size_)
-                              : static_cast<ssize_t>(
-                                    std::fread(f.data.get(), 1, block_size_, f.stream.get()));
+    const ssize_t n = want == 0 ? 0
+                      : fd >= 0 ? ::read(fd, f.data.get(), want)
+                                : static_cast<ssize_t>(
+                                      std::fread(f.data.get(), 1, want, f.stream.get()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       f.at_eof = true;
       return false;
     }
     f.end = static_cast<std::size_t>(n);
+    if (f.left != kWholeFile) f.left -= f.end;
     return true;
   }
 }
@@ -308,6 +324,18 @@ Parser::symbol_type Lexer::char_token(int c, const SourceSpan& span) {
 }
 
 Parser::symbol_type Lexer::next() {
+  Parser::symbol_type token = scan();
+  const auto kind = token.kind();
+  if (kind == Parser::symbol_kind::S_NEWLINE && files_.size() == 1 && !in_macro_) {
+    const OpenFile& top = *files_.front();
+    statement_end_ = top.read_before + top.at;
+  } else if (kind != Parser::symbol_kind::S_YYEOF) {
+    statement_end_ = kNoStatementEnd;
+  }
+  return token;
+}
+
+Parser::symbol_type Lexer::scan() {
   if (include_newline_) {
     include_newline_ = false;
     report_line_ = current().lineno;
@@ -390,7 +418,9 @@ Parser::symbol_type Lexer::next() {
           buf_.append(rest.data(), n);
           take(n);
           if (n > 0) end = end_pos_;
-          lungetc(lgetc(0));  // the byte after the number, as the slow way reads it
+          // The byte after the number, as the slow way reads it; a blank
+          // may as well stay where it is, for the next token's quick way.
+          if (!is_blank(rest[n])) lungetc(lgetc(0));
           token_span_ = span_of(start, end);
           return number_token();
         }
@@ -447,8 +477,10 @@ Parser::symbol_type Lexer::next() {
           if (n < rest.size() && rest[n] != '\\') {
             // The byte that ends the word is read and pushed back, as the
             // slow way does: a newline hands its line to the diagnostics
-            // now, not with the next token.
-            lungetc(lgetc(0));
+            // now, not with the next token. A blank changes nothing by
+            // being read, and left where it is the next token is taken the
+            // quick way too.
+            if (!is_blank(rest[n])) lungetc(lgetc(0));
             break;
           }
           if (n > 0 && n == rest.size()) continue;

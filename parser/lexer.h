@@ -56,8 +56,11 @@ class Lexer {
 
   // Starts reading `stream` on top of what is being read. `display_name`
   // is what messages call it ("stdin" for standard input).
+  // At most `length` bytes of `stream` are read: a piece of a file read in
+  // pieces (compiler/syntax_check) ends where the next one begins.
+  static constexpr std::uint64_t kWholeFile = ~std::uint64_t{0};
   void push_file(FilePtr stream, const std::string& display_name, const std::string& canonical,
-                 std::optional<SourceSpan> included_from);
+                 std::optional<SourceSpan> included_from, std::uint64_t length = kWholeFile);
   // After an include statement: the statement still needs its newline,
   // which comes before the first token of the new file (OpenBSD pushes one
   // back). Unlike OpenBSD, it does not count as the new file's first line.
@@ -65,6 +68,14 @@ class Lexer {
 
   // The next token (yylex).
   Parser::symbol_type next();
+  // When the last token before the end was a newline read from the
+  // top-level file itself (not from a macro's value, nor inside an
+  // included file): how many bytes of that file had been read then.
+  // Otherwise kNoStatementEnd. A piece of a file that ends exactly there
+  // ends between two statements, where the grammar and this scanner hold
+  // no state but the macros.
+  static constexpr std::uint64_t kNoStatementEnd = ~std::uint64_t{0};
+  std::uint64_t last_statement_end() const { return statement_end_; }
 
   std::size_t depth() const { return files_.size(); }
   bool is_open(const std::string& canonical) const;
@@ -93,10 +104,13 @@ class Lexer {
     std::unique_ptr<char[]> data;  // what was read and not yet taken: [at, end)
     std::size_t at = 0;
     std::size_t end = 0;
+    std::uint64_t read_before = 0;   // bytes of the blocks before `data`
+    std::uint64_t left = kWholeFile; // bytes this file may still give
     bool at_eof = false;           // sticky, as stdio's end of file is
   };
   static constexpr int kMaxPushback = 128;
 
+  Parser::symbol_type scan();
   int read_byte(OpenFile& f);
   bool refill(OpenFile& f);
   // The bytes lgetc() would return next, as far as they are buffered, when
@@ -140,6 +154,7 @@ class Lexer {
   Position macro_pos_;    // the `$name` a macro's characters stand for
   Position macro_end_;
   SourceSpan token_span_;
+  std::uint64_t statement_end_ = kNoStatementEnd;
   std::string buf_;
   std::vector<Position> buf_pos_;
 };

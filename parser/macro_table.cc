@@ -21,9 +21,15 @@ bool MacroTable::define_from_command_line(const std::string& assignment) {
 
 const std::string* MacroTable::use(const std::string& name) {
   auto it = by_name_.find(name);
-  if (it == by_name_.end()) return nullptr;
+  if (it == by_name_.end()) return inherited_ ? inherited_(name) : nullptr;
   it->second->used = true;
   return &it->second->value;
+}
+
+const std::string* MacroTable::lookup(const std::string& name) const {
+  auto it = by_name_.find(name);
+  if (it != by_name_.end()) return &it->second->value;
+  return inherited_ ? inherited_(name) : nullptr;
 }
 
 bool MacroTable::counts_as_used(const Macro& m) const {

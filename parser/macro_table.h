@@ -6,6 +6,7 @@
 // macros. The definition order is kept for the -vv report of unused ones.
 #pragma once
 
+#include <functional>
 #include <list>
 #include <optional>
 #include <string>
@@ -23,8 +24,18 @@ class MacroTable {
   void define(const std::string& name, const std::string& value, bool persistent);
   // Parses "name=value" as -D does: the name is everything before the last '='.
   bool define_from_command_line(const std::string& assignment);
-  // Looks a macro up and marks it used; null when it is not defined.
+  // Looks a macro up and marks it used; null when it is not defined here
+  // nor inherited.
   const std::string* use(const std::string& name);
+  // What a file read in pieces (compiler/syntax_check) knows of the pieces
+  // before this one: a name this table does not define is asked of it
+  // (which may wait until those pieces are read). The answer must stay
+  // valid as long as this table is used.
+  using Inherited = std::function<const std::string*(const std::string& name)>;
+  void inherit(Inherited inherited) { inherited_ = std::move(inherited); }
+  // The value a later piece finds here: defined here, else inherited.
+  // Marks nothing, so other threads may ask once this table is complete.
+  const std::string* lookup(const std::string& name) const;
   // A macro ipsecctl reads itself (ipsecctl_ike_version): defining it is
   // using it, so -vv never calls it unused.
   void read_by_ipsecctl(std::string name) { read_by_ipsecctl_.push_back(std::move(name)); }
@@ -43,6 +54,7 @@ class MacroTable {
   std::list<Macro> order_;
   std::vector<std::string> read_by_ipsecctl_;
   std::unordered_map<std::string, std::list<Macro>::iterator> by_name_;
+  Inherited inherited_;
 };
 
 }  // namespace ipsecctl::parser

@@ -69,8 +69,14 @@ Lexer::FilePtr ParseDriver::open_file(const std::string& path, bool top_level) {
 bool ParseDriver::parse(const std::string& path) {
   Lexer::FilePtr stream = open_file(path, true);
   if (!stream) return false;
+  if (options_.first_byte != 0 &&
+      ::lseek(::fileno(stream.get()), static_cast<off_t>(options_.first_byte), SEEK_SET) < 0) {
+    diagnostics_.failure("cannot seek in " + path + ": " + std::strerror(errno));
+    return false;
+  }
   lexer_.push_file(std::move(stream), path == "-" ? "stdin" : path,
-                   path == "-" ? std::string() : canonical_path(path), std::nullopt);
+                   path == "-" ? std::string() : canonical_path(path), std::nullopt,
+                   options_.byte_count);
   run();
   return true;
 }

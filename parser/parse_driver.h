@@ -29,6 +29,10 @@ struct ParseOptions {
   // How much the lexer reads at a time (tests make it tiny, so that the
   // end of a block falls everywhere).
   std::size_t read_block_size = Lexer::kReadBlockSize;
+  // Only these bytes of the top-level file (a regular file): one piece of
+  // a file read in pieces (compiler/syntax_check).
+  std::uint64_t first_byte = 0;
+  std::uint64_t byte_count = Lexer::kWholeFile;
 };
 
 class ParseDriver {
@@ -62,6 +66,8 @@ class ParseDriver {
   void statement_word(Parser::symbol_kind_type kind, const std::string* text);
   void statement_end() { statement_.clear(); }
   const MacroTable& macros() const { return macros_; }
+  // See Lexer::last_statement_end().
+  std::uint64_t last_statement_end() const { return lexer_.last_statement_end(); }
 
  private:
   Lexer::FilePtr open_file(const std::string& path, bool top_level);

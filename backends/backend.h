@@ -50,7 +50,7 @@ class KernelLoad {
   virtual ~KernelLoad() = default;
   // Reads what the kernel holds. May run in a thread of its own while the
   // compile fills the plan, provided nothing else calls this object until
-  // it returns. A failure is reported by finish().
+  // it returns. A failure is reported by apply().
   virtual void learn_kernel() = 0;
   // From now on add_flow() sends each new policy between two single hosts
   // at once (the kernel hashes those, so their order costs nothing). Only
@@ -60,14 +60,19 @@ class KernelLoad {
   virtual void add_flow(std::uint32_t index) = 0;
   // Feeds the flows not fed yet, checks what the kernel cannot express,
   // compares with the kernel, and sends what differs (stale entries
-  // first, SAs, then policies widest first), then confirms it all.
-  // Records what the file owns in the scope. False after reporting.
-  virtual bool finish() = 0;
-  // Takes back what this load changed: a finished load when a later
+  // first, SAs, then policies widest first); records in the scope what
+  // the file will own and makes the report, all while the kernel may
+  // still be inserting. False after reporting (nothing more was sent).
+  virtual bool apply() = 0;
+  // Waits for the kernel's answers to everything apply() sent. When it
+  // refused anything, reports it, undoes the load, and takes the record
+  // and the report back. False then.
+  virtual bool confirm() = 0;
+  // Takes back what this load changed: a confirmed load when a later
   // backend of the same run failed, or what went out early when the
   // compile failed. False after reporting what could not be undone.
   virtual bool undo() = 0;
-  // What finish() changed (or would change, in a dry run).
+  // What apply() changes (or would change, in a dry run).
   virtual const BackendChanges& changes() const = 0;
 };
 

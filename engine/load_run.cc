@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
-#include "engine/first_pass.h"
-#include "engine/gated_streamer.h"
+#include <algorithm>
+
+#include "compiler/syntax_check.h"
+#include "engine/flow_feeder.h"
 
 namespace ipsecctl::engine {
 
@@ -81,24 +83,34 @@ backends::LoadSettings LoadRun::settings(std::size_t expected_flows) {
   return s;
 }
 
+// The first pass reads the whole file first, in pieces on every core (the
+// compile would only slow it down); nothing goes to the kernel before it
+// has found the file clean and of flows only. Then the kernel load begins
+// and takes each flow as the compile adds it, so that the kernel inserts
+// while the compiler reads.
 void LoadRun::compile_streaming() {
   // Flows may go out during the compile: a signal waits from here on.
   hold_.emplace();
-  FirstPass first_pass(request_.compile.path, request_.compile.defines);
-  const compiler::Plan& plan = result_.compiled.plan;
-  GatedStreamer streamer(first_pass, plan, kStreamingFlows,
-                         [&](std::size_t flows) -> backends::KernelLoad* {
-                           backends::KernelBackend* kernel = context_.kernel(false);
-                           if (kernel == nullptr) return nullptr;
-                           kernel_load_ = kernel->begin_load(plan, Action::Add, scope_,
-                                                             settings(flows));
-                           return kernel_load_.get();
-                         });
-  compiler::ListenerPair both(request_.compile.listener, &streamer);
+  const unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  const compiler::SyntaxShape shape =
+      compiler::check_syntax(request_.compile.path, request_.compile.defines, true, cores);
+  std::optional<FlowFeeder> feeder;
+  if (shape.clean && shape.ike_rules == 0 && shape.sa_rules == 0 &&
+      shape.flow_rules >= kStreamingFlows) {
+    // A kernel that cannot be reached is reported after the file's own
+    // errors, by apply_kernel().
+    if (backends::KernelBackend* kernel = context_.kernel(false)) {
+      kernel_load_ = kernel->begin_load(result_.compiled.plan, Action::Add, scope_,
+                                        settings(shape.flow_rules));
+      kernel_load_->learn_kernel();
+      kernel_load_->send_early();
+      feeder.emplace(*kernel_load_);
+    }
+  }
+  compiler::ListenerPair both(request_.compile.listener, feeder ? &*feeder : nullptr);
   compiler::CompileRequest streamed = request_.compile;
   streamed.listener = &both;
   compiler::compile_config(streamed, context_.resolver, diag_, result_.compiled);
-  if (result_.compiled.ok()) streamer.settle();
 }
 
 // The kernel is read in a thread of its own while the file compiles; the
@@ -186,7 +198,13 @@ bool LoadRun::apply_kernel() {
     if (kernel == nullptr) return false;
     kernel_load_ = kernel->begin_load(plan, request_.action, scope_, settings());
   }
-  const bool ok = kernel_load_->finish();
+  bool ok = kernel_load_->apply();
+  // What the file will own in the kernel is known now: its record is
+  // written while the kernel is still inserting (a large first load
+  // waits for nothing else), and put in place only once all succeeded.
+  if (ok && adding_ && !dry_run_ && !kernel_as_before_ && !now_.kernel.empty())
+    record_writer_ = store_->begin_save(source_, now_.kernel);
+  if (ok) ok = kernel_load_->confirm();
   result_.changes.push_back(kernel_load_->changes());
   return ok;
 }
@@ -206,7 +224,12 @@ void LoadRun::save_record() {
     store_->remove(source_);
     return;
   }
+  std::unique_ptr<RecordWriter> begun = std::move(record_writer_);
   if (kernel_as_before_ ? now_.entries == previous_.entries : now_ == previous_) return;
+  if (begun) {
+    store_->finish_save(*begun, now_.entries);
+    return;
+  }
   if (kernel_as_before_) now_.kernel = previous_.kernel;
   store_->save(source_, now_);
 }

@@ -7,8 +7,9 @@
 //      - a reload (the file has a record) reads the kernel in a thread of
 //        its own while the file compiles;
 //      - a large first load of flows only is fed to the kernel while it
-//        compiles, once a first pass (engine/first_pass, beside the
-//        compile) has found the whole file clean (engine/gated_streamer).
+//        compiles (engine/flow_feeder), once a first pass
+//        (compiler/syntax_check, in pieces on every core) has found the
+//        whole file clean.
 //   2. The compile. An error takes back what went out early.
 //   3. The IKE daemon is found and asked what it needs (preflight) before
 //      the kernel is touched any further; then the kernel part is
@@ -16,7 +17,9 @@
 //      kernel part is undone. A signal meanwhile waits until both are
 //      either complete or back as they were.
 //   4. The record of what the file now owns is saved (unless nothing
-//      changed); --wait then waits for the tunnels, holding no lock.
+//      changed): its kernel part was written while the kernel confirmed
+//      the load, and the record is put in place now. --wait then waits
+//      for the tunnels, holding no lock.
 // A dry run (--diff) goes the same way and sends nothing.
 #pragma once
 
@@ -85,6 +88,8 @@ class LoadRun {
 
   std::optional<LoadLock> lock_;
   std::unique_ptr<OwnershipStore> store_;
+  // The record being written while the kernel confirms (apply_kernel).
+  std::unique_ptr<RecordWriter> record_writer_;
   backends::OwnedEntries previous_, others_, now_;
   bool kernel_as_before_ = false;
   backends::SyncScope scope_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -93,28 +94,58 @@ std::string OwnershipStore::path_of(const std::string& source) const {
   return dir_ + "/" + file_name(source);
 }
 
-void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries& entries,
-                                  const std::function<void(std::string_view)>& sink) {
-  // In pieces of about 64 KiB: a record of 300,000 policies is 17 MB of
-  // text that never needs to be in memory at once.
-  std::string out;
-  out.reserve(1 << 16);
-  auto flush_if_full = [&] {
-    if (out.size() >= (1 << 16) - 256) {
-      sink(out);
-      out.clear();
+namespace {
+
+// A record's text in pieces of about 64 KiB: one of 300,000 policies is
+// 17 MB that never needs to be in memory at once.
+class PieceSink {
+ public:
+  explicit PieceSink(const std::function<void(std::string_view)>& sink) : sink_(sink) {
+    out_.reserve(kPiece + 256);
+  }
+  ~PieceSink() {
+    if (!out_.empty()) sink_(out_);
+  }
+  PieceSink(const PieceSink&) = delete;
+  PieceSink& operator=(const PieceSink&) = delete;
+  std::string& text() { return out_; }
+  void line_done() {
+    if (out_.size() < kPiece) return;
+    sink_(out_);
+    out_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kPiece = (1 << 16) - 256;
+  const std::function<void(std::string_view)>& sink_;
+  std::string out_;
+};
+
+// Two hex digits a byte, from one table: 300,000 lines of 48 digits each
+// through snprintf cost more than the rest of the record together.
+void put_hex(char* at, std::uint64_t v) {
+  static const auto pairs = [] {
+    std::array<char, 512> table{};
+    const char* digits = "0123456789abcdef";
+    for (std::size_t b = 0; b < 256; ++b) {
+      table[2 * b] = digits[b >> 4];
+      table[2 * b + 1] = digits[b & 15];
     }
-  };
-  out += kHeader;
-  out += "\nsource " + escape(source) + "\n";
+    return table;
+  }();
+  for (int i = 7; i >= 0; --i, v >>= 8) std::memcpy(at + 2 * i, &pairs[2 * (v & 0xff)], 2);
+}
+
+}  // namespace
+
+void OwnershipStore::serialize_kernel_part(const std::string& source,
+                                           const std::vector<OwnedKernelEntry>& kernel,
+                                           const std::function<void(std::string_view)>& sink) {
+  PieceSink out(sink);
+  out.text() += kHeader;
+  out.text() += "\nsource " + escape(source) + "\n";
   char line[96];
-  // Written by hand: 300,000 lines through snprintf cost more than the
-  // rest of the record together.
-  auto put_hex = [](char* at, std::uint64_t v) {
-    static const char* digits = "0123456789abcdef";
-    for (int i = 15; i >= 0; --i, v >>= 4) at[i] = digits[v & 15];
-  };
-  for (const OwnedKernelEntry& e : entries.kernel) {
+  for (const OwnedKernelEntry& e : kernel) {
     const char* kind = backends::owned_kind_word(e.kind);
     const std::size_t kind_size = std::strlen(kind);
     std::memcpy(line, kind, kind_size);
@@ -127,27 +158,36 @@ void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries&
     put_hex(at, e.digest);
     at += 16;
     *at++ = '\n';
-    out.append(line, static_cast<std::size_t>(at - line));
-    flush_if_full();
+    out.text().append(line, static_cast<std::size_t>(at - line));
+    out.line_done();
   }
-  for (const OwnedEntry& e : entries.entries) {
-    std::snprintf(line, sizeof line, "%016llx", static_cast<unsigned long long>(e.digest));
-    out += backends::owned_kind_word(e.kind);
-    out += ' ';
-    out += escape(e.key);
-    out += ' ';
-    out += line;
+}
+
+void OwnershipStore::serialize_entries(const std::vector<OwnedEntry>& entries,
+                                       const std::function<void(std::string_view)>& sink) {
+  PieceSink out(sink);
+  char digest[17];
+  for (const OwnedEntry& e : entries) {
+    put_hex(digest, e.digest);
+    std::string& text = out.text();
+    text += backends::owned_kind_word(e.kind);
+    text += ' ';
+    text += escape(e.key);
+    text += ' ';
+    text.append(digest, 16);
     if (!e.payload.empty()) {
-      out += ' ';
-      out += escape(e.payload);
+      text += ' ';
+      text += escape(e.payload);
     }
-    out += '\n';
-    if (out.size() >= (1 << 16)) {
-      sink(out);
-      out.clear();
-    }
+    text += '\n';
+    out.line_done();
   }
-  if (!out.empty()) sink(out);
+}
+
+void OwnershipStore::serialize_to(const std::string& source, const OwnedEntries& entries,
+                                  const std::function<void(std::string_view)>& sink) {
+  serialize_kernel_part(source, entries.kernel, sink);
+  serialize_entries(entries.entries, sink);
 }
 
 std::string OwnershipStore::serialize(const std::string& source, const OwnedEntries& entries) {
@@ -353,38 +393,35 @@ OwnedEntries OwnershipStore::others(const std::string& source) const {
   return merged;
 }
 
+std::unique_ptr<RecordWriter> OwnershipStore::begin_save(
+    const std::string& source, const std::vector<OwnedKernelEntry>& kernel) {
+  std::unique_ptr<RecordWriter> writer;
+  if (make_directories(dir_)) writer = RecordWriter::open(path_of(source));
+  if (!writer) {
+    diag_.note("cannot write " + path_of(source) + ": " + std::strerror(errno) +
+               "; the next reload cannot remove what this one added");
+    return nullptr;
+  }
+  serialize_kernel_part(source, kernel, [&](std::string_view piece) { writer->write(piece); });
+  writer->start_writeback();
+  return writer;
+}
+
+bool OwnershipStore::finish_save(RecordWriter& writer, const std::vector<OwnedEntry>& entries) {
+  serialize_entries(entries, [&](std::string_view piece) { writer.write(piece); });
+  if (writer.commit()) return true;
+  diag_.note("cannot write " + writer.path() + ": " + std::strerror(errno) +
+             "; the next reload cannot remove what this one added");
+  return false;
+}
+
 bool OwnershipStore::save(const std::string& source, const OwnedEntries& entries) {
   if (entries.empty()) {
     remove(source);
     return true;
   }
-  if (!make_directories(dir_)) {
-    diag_.note("cannot create " + dir_ + ": " + std::strerror(errno) +
-               "; the next reload cannot remove what this one added");
-    return false;
-  }
-  const std::string path = path_of(source);
-  const std::string temporary = path + ".new";
-  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  bool ok = static_cast<bool>(fd);
-  serialize_to(source, entries, [&](std::string_view piece) {
-    std::size_t done = 0;
-    while (ok && done < piece.size()) {
-      ssize_t n = ::write(fd.get(), piece.data() + done, piece.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) ok = false;
-      else done += static_cast<std::size_t>(n);
-    }
-  });
-  if (ok) ok = ::fsync(fd.get()) == 0;
-  fd.reset();
-  if (ok) ok = ::rename(temporary.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    diag_.note("cannot write " + path + ": " + std::strerror(errno) +
-               "; the next reload cannot remove what this one added");
-    ::unlink(temporary.c_str());
-  }
-  return ok;
+  std::unique_ptr<RecordWriter> writer = begin_save(source, entries.kernel);
+  return writer && finish_save(*writer, entries.entries);
 }
 
 namespace {

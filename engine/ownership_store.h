@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "backends/ownership.h"
 #include "common/diagnostics.h"
+#include "engine/record_writer.h"
 
 namespace ipsecctl::engine {
 
@@ -45,6 +47,14 @@ class OwnershipStore {
   // the load itself stands, but the next reload of the file cannot know
   // what this one added.
   bool save(const std::string& source, const backends::OwnedEntries& entries);
+  // The same in two steps: the kernel's entries are written as soon as
+  // they are known (while the kernel still confirms the load), the
+  // daemon's when it has answered; finish_save() puts the record in
+  // place. A writer dropped unfinished leaves the old record. nullptr,
+  // and false, after a note as above.
+  std::unique_ptr<RecordWriter> begin_save(const std::string& source,
+                                           const std::vector<backends::OwnedKernelEntry>& kernel);
+  bool finish_save(RecordWriter& writer, const std::vector<backends::OwnedEntry>& entries);
   // Removes the record and the time of the last load.
   void remove(const std::string& source);
 
@@ -59,9 +69,15 @@ class OwnershipStore {
 
   // Text form, for the file and for tests.
   static std::string serialize(const std::string& source, const backends::OwnedEntries& entries);
-  // The same text, handed over in pieces.
+  // The same text, handed over in pieces: the header and the kernel's
+  // entries, then the daemon's.
   static void serialize_to(const std::string& source, const backends::OwnedEntries& entries,
                            const std::function<void(std::string_view)>& sink);
+  static void serialize_kernel_part(const std::string& source,
+                                    const std::vector<backends::OwnedKernelEntry>& kernel,
+                                    const std::function<void(std::string_view)>& sink);
+  static void serialize_entries(const std::vector<backends::OwnedEntry>& entries,
+                                const std::function<void(std::string_view)>& sink);
   // nullopt when the text is not a record.
   static std::optional<std::pair<std::string, backends::OwnedEntries>> parse(
       const std::string& text);

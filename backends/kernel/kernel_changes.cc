@@ -40,6 +40,14 @@ std::string refusal_hint(ChangeKind kind, int error) {
 SentChanges send_changes(KernelChannel& channel, const ChangeEntries& entries,
                          const std::vector<Change>& list, std::size_t first,
                          const std::function<bool()>& stop) {
+  SentChanges sent = queue_changes(channel, entries, list, first, stop);
+  sent.outcome = channel.send();
+  return sent;
+}
+
+SentChanges queue_changes(KernelChannel& channel, const ChangeEntries& entries,
+                          const std::vector<Change>& list, std::size_t first,
+                          const std::function<bool()>& stop) {
   SentChanges sent;
   sent.count = first;
   for (std::size_t tag = first; tag < list.size(); ++tag) {
@@ -54,7 +62,6 @@ SentChanges send_changes(KernelChannel& channel, const ChangeEntries& entries,
       channel.queue_state(c.kind, entries.state_of(c), static_cast<std::uint32_t>(tag));
     sent.count = tag + 1;
   }
-  sent.outcome = channel.send();
   return sent;
 }
 

@@ -50,7 +50,11 @@ struct SentChanges {
 constexpr std::uint32_t kStopCheckInterval = 1024;
 
 // Queues list[first, end) (the ones before went out earlier, with their
-// own indices as tags), then confirms everything queued with one send().
+// own indices as tags); the outcome is left for the channel's send().
+SentChanges queue_changes(KernelChannel& channel, const ChangeEntries& entries,
+                          const std::vector<Change>& list, std::size_t first,
+                          const std::function<bool()>& stop);
+// The same, then confirms everything queued with one send().
 SentChanges send_changes(KernelChannel& channel, const ChangeEntries& entries,
                          const std::vector<Change>& list, std::size_t first,
                          const std::function<bool()>& stop);

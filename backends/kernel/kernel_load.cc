@@ -106,7 +106,7 @@ void ChannelLoad::add_flow(std::uint32_t index) {
   ++next_flow_;
   const FlowEntry& flow = plan_.flows[index];
   if (lowering().check_flow(flow)) {
-    refused_.push_back(index);  // reported by finish(), with the others
+    refused_.push_back(index);  // reported by apply(), with the others
     return;
   }
   std::array<KernelPolicy, 2> lowered;
@@ -119,9 +119,10 @@ void ChannelLoad::add_flow(std::uint32_t index) {
     d.content = policy_content(normalized);
     d.flow = index;
     d.sub = static_cast<std::uint8_t>(j);
+    d.fwd = j == 1 && flow.direction == compiler::Direction::In;
     d.specificity = static_cast<std::uint16_t>(selector_specificity(normalized.selector));
     desired_.push_back(d);
-    if (!early_) continue;  // compared in finish(), all in one walk
+    if (!early_) continue;  // compared in apply(), all in one walk
     compare(desired_.back());
     maybe_send_early(static_cast<std::uint32_t>(desired_.size() - 1), lowered[j]);
   }
@@ -143,14 +144,14 @@ void ChannelLoad::maybe_send_early(std::uint32_t k, const KernelPolicy& policy) 
     d.presence = Presence::SentEarly;
     channel_.queue_policy(ChangeKind::AddPolicy, policy, tag);
   } catch (const KernelError& error) {
-    learn_error_ = error.what();  // finish() reports it and takes back the rest
+    learn_error_ = error.what();  // apply() reports it and takes back the rest
     early_ = false;
   }
 }
 
 // --- finishing ---------------------------------------------------------------
 
-bool ChannelLoad::finish() {
+bool ChannelLoad::apply() {
   try {
     if (!learned_) learn_kernel();
     if (learn_error_) throw KernelError(*learn_error_);
@@ -174,10 +175,8 @@ bool ChannelLoad::finish() {
       settle(sent);
       return false;
     }
-    // What went out early is confirmed before the kernel is read again:
-    // its answers must not meet a dump's.
-    SendOutcome early;
-    if (sent_early_ != 0) early = channel_.send();
+    // While what went out early is still being inserted, the comparing
+    // and the bookkeeping go on beside it.
     sort_by_identity();
     compare_states();
     find_stale();
@@ -187,27 +186,51 @@ bool ChannelLoad::finish() {
       build_report();
       return true;
     }
-    if (!changes_.empty()) {
-      SentChanges sent = send_changes(channel_, *this, changes_, sent_early_, settings_.stop);
-      sent.outcome.answers_lost = sent.outcome.answers_lost || early.answers_lost;
-      sent.outcome.failures.insert(sent.outcome.failures.end(), early.failures.begin(),
-                                   early.failures.end());
-      if (!settle(sent)) return false;
-    }
+    // The record and the report count only once the kernel has confirmed
+    // every change; they are made now, so that the kernel's last inserts
+    // are all that is left to wait for.
+    owned_before_ = scope_.now != nullptr ? scope_.now->kernel.size() : 0;
     record_ownership();
     build_report();
+    queued_ = queue_changes(channel_, *this, changes_, sent_early_, settings_.stop);
+    return true;
+  } catch (const KernelError& error) {
+    return failed(error);
+  }
+}
+
+bool ChannelLoad::confirm() {
+  if (settings_.dry_run) return true;
+  try {
+    if (!changes_.empty()) {
+      SentChanges sent = std::move(queued_);
+      sent.outcome = channel_.send();
+      sent.outcome.answers_lost = sent.outcome.answers_lost || early_outcome_.answers_lost;
+      sent.outcome.failures.insert(sent.outcome.failures.end(), early_outcome_.failures.begin(),
+                                   early_outcome_.failures.end());
+      if (!settle(sent)) {
+        if (scope_.now != nullptr) scope_.now->kernel.resize(owned_before_);
+        report_ = BackendChanges{};
+        report_.backend = channel_.name();
+        return false;
+      }
+    }
     finished_ = true;
     return true;
   } catch (const KernelError& error) {
-    diag_.failure(error.what());
-    if (!finished_ && !changes_.empty()) {
-      try {
-        take_back_early();
-      } catch (const KernelError&) {
-      }
-    }
-    return false;
+    return failed(error);
   }
+}
+
+bool ChannelLoad::failed(const KernelError& error) {
+  diag_.failure(error.what());
+  if (!finished_ && !changes_.empty()) {
+    try {
+      take_back_early();
+    } catch (const KernelError&) {
+    }
+  }
+  return false;
 }
 
 bool ChannelLoad::refuse_inexpressible() {
@@ -252,9 +275,7 @@ void ChannelLoad::sort_by_identity() {
     first_of_flow.resize(plan_.flows.size());
     for (auto k = static_cast<std::uint32_t>(desired_.size()); k-- > 0;) first_of_flow[desired_[k].flow] = k;
   }
-  std::sort(desired_.begin(), desired_.end(), [](const Desired& a, const Desired& b) {
-    return std::tie(a.id, a.flow, a.sub) < std::tie(b.id, b.flow, b.sub);
-  });
+  sort_desired(desired_);
   if (!changes_.empty()) {
     std::vector<std::uint32_t> now_at(desired_.size());
     for (std::uint32_t k = 0; k < desired_.size(); ++k)
@@ -270,6 +291,30 @@ void ChannelLoad::sort_by_identity() {
   }
   for (std::size_t k = 1; k < desired_.size(); ++k)
     if (desired_[k].id == desired_[k - 1].id) desired_[k].presence = Presence::Duplicate;
+}
+
+void ChannelLoad::sort_desired(std::vector<Desired>& desired) {
+  auto before = [](const Desired& a, const Desired& b) {
+    return std::tie(a.id, a.flow, a.sub) < std::tie(b.id, b.flow, b.sub);
+  };
+  constexpr std::size_t kFewEnough = 1 << 14;
+  if (desired.size() < kFewEnough) {
+    std::sort(desired.begin(), desired.end(), before);
+    return;
+  }
+  // Shared out by the top 16 bits of the identity into a second array,
+  // each share sorted on its own: for 3 * 10^5 policies, a few each.
+  constexpr unsigned kShift = 48;
+  std::vector<std::uint32_t> start((1u << 16) + 1, 0);
+  for (const Desired& d : desired) ++start[(d.id.hi >> kShift) + 1];
+  for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+  std::vector<Desired> shared(desired.size());
+  std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+  for (const Desired& d : desired) shared[next[d.id.hi >> kShift]++] = d;
+  for (std::size_t b = 0; b + 1 < start.size(); ++b)
+    if (start[b + 1] - start[b] > 1)
+      std::sort(shared.begin() + start[b], shared.begin() + start[b + 1], before);
+  desired.swap(shared);
 }
 
 void ChannelLoad::compare_states() {
@@ -321,6 +366,12 @@ void ChannelLoad::read_whole_policies() {
   for (std::uint32_t k = 0; k < desired_.size(); ++k)
     if (desired_[k].presence == Presence::Differs) differing.emplace_back(desired_[k].id, k);
   if (differing.empty() && stale_ids_.empty()) return;
+  // What went out early is confirmed before the kernel is read again: its
+  // answers must not meet a dump's (and only one thread writes the socket).
+  if (sent_early_ != 0 && !early_confirmed_) {
+    early_outcome_ = channel_.send();
+    early_confirmed_ = true;
+  }
   // A few updates (an edited line of a large file) are read one by one;
   // stale ones are known by fingerprint only, and need the dump.
   constexpr std::size_t kFewEnough = 256;

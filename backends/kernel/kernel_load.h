@@ -7,7 +7,7 @@
 //      fingerprinted (32 bytes a policy, for 10^5 flows). Once the kernel
 //      is known, each is compared with it at once; once send_early() was
 //      called, a new policy between two single hosts goes out at once.
-//   2. finish() feeds the rest and stops the load at any rule the kernel
+//   2. apply() feeds the rest and stops the load at any rule the kernel
 //      cannot express, before anything more is sent (and takes back what
 //      went out early). A policy written twice is added once, the first
 //      time: a sort by identity finds the later copies (if one went out
@@ -20,7 +20,8 @@
 //      then SAs, then policies from the widest selectors to the narrowest
 //      (inserting a covering prefix after its sub-prefixes is what makes
 //      the kernel's inexact-policy lists slow). Removing (-d) goes
-//      narrowest first. One send() confirms all of them.
+//      narrowest first. The record and the report are made while the
+//      kernel inserts; confirm() waits for one send() that confirms all.
 //   5. When the kernel refuses anything, or a stop is asked for, every
 //      change of this run that took effect is undone, newest first, and
 //      the kernel ends as it began.
@@ -50,7 +51,8 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
   void learn_kernel() override;
   void send_early() override;
   void add_flow(std::uint32_t index) override;
-  bool finish() override;
+  bool apply() override;
+  bool confirm() override;
   bool undo() override;
   const BackendChanges& changes() const override { return report_; }
 
@@ -65,6 +67,7 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
     std::uint64_t content = 0;
     std::uint32_t flow = 0;
     std::uint8_t sub = 0;
+    bool fwd = false;  // the forward twin of an `in` flow's policy
     Presence presence = Presence::Unknown;
     std::uint16_t specificity = 0;
   };
@@ -82,7 +85,13 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
   void compare(Desired& d) const;
   void maybe_send_early(std::uint32_t k, const KernelPolicy& policy);
   bool refuse_inexpressible();
+  // Reports a failure to reach the kernel, and takes back what went out.
+  bool failed(const KernelError& error);
   void sort_by_identity();
+  // By identity, then flow and sub: the same order std::sort with that
+  // comparison gives, in a few passes (identities are hashes, spread
+  // evenly, so their first 16 bits share them out almost equally).
+  static void sort_desired(std::vector<Desired>& desired);
   void compare_states();
   void find_stale();
   void read_whole_policies();
@@ -111,7 +120,7 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
   mutable std::optional<PlanLowering> lowering_;
   const PlanLowering& lowering() const;
 
-  // In the order the flows came; finish() sorts them by identity.
+  // In the order the flows came; apply() sorts them by identity.
   std::vector<Desired> desired_;
   std::uint32_t next_flow_ = 0;   // the first flow not fed yet
   std::vector<std::uint32_t> refused_;  // flows the kernel cannot express
@@ -133,10 +142,19 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
 
   std::vector<Change> changes_;
   std::size_t sent_early_ = 0;  // changes_[0, sent_early_) went out early
+  // Their answers, when they had to be confirmed before the kernel was
+  // read again (else the final send() confirms them with the rest).
+  bool early_confirmed_ = false;
+  SendOutcome early_outcome_;
   bool early_ = false;
   bool stopped_ = false;
-  bool finished_ = false;
-  std::vector<bool> effect_;  // which changes took effect (after finish)
+  bool finished_ = false;  // confirmed
+  // apply() queued changes_ [0, queued_.count) for confirm(); the record
+  // in the scope had `owned_before_` kernel entries before it added this
+  // load's.
+  SentChanges queued_;
+  std::size_t owned_before_ = 0;
+  std::vector<bool> effect_;  // which changes took effect (once confirmed)
   BackendChanges report_;
 };
 

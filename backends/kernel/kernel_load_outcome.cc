@@ -12,7 +12,6 @@
 
 namespace ipsecctl::backends {
 
-using compiler::Direction;
 
 namespace {
 
@@ -107,6 +106,11 @@ bool ChannelLoad::take_back_early() {
   if (changes_.empty() || finished_) return true;
   SentChanges sent;
   sent.outcome = channel_.send();
+  if (early_confirmed_) {
+    sent.outcome.answers_lost = sent.outcome.answers_lost || early_outcome_.answers_lost;
+    sent.outcome.failures.insert(sent.outcome.failures.end(), early_outcome_.failures.begin(),
+                                 early_outcome_.failures.end());
+  }
   sent.count = changes_.size();
   std::size_t done = 0;
   if (!take_back(in_effect(changes_, sent), done)) return false;
@@ -171,15 +175,11 @@ void ChannelLoad::record_ownership() {
 
 // What changed, as -s shows it: `fwd` policies are the Linux half of an
 // `in` flow, so a change to one counts (and shows) as its `in` flow's,
-// once.
+// once. The plan's own policies are counted in one walk of desired_ (the
+// change each gets follows from its presence); the list, when asked for,
+// and the stale ones follow the changes in the order they went out.
 void ChannelLoad::build_report() {
   ChangeCounts& flows = report_.counts[kFlows];
-  ChangeCounts& sas = report_.counts[kSas];
-  auto is_fwd = [&](const Change& c) {
-    if (c.stale) return stale_policies_[c.ref].dir == PolicyDir::Fwd;
-    const Desired& d = desired_[c.ref];
-    return d.sub == 1 && plan_.flows[d.flow].direction == Direction::In;
-  };
   // The verb a desired policy's presence gives it in this load.
   auto verb_of = [&](Presence p) -> std::optional<ChangeVerb> {
     if (!adding_)
@@ -189,57 +189,59 @@ void ChannelLoad::build_report() {
     if (p == Presence::Differs) return ChangeVerb::Change;
     return std::nullopt;
   };
-  std::set<Fingerprint> stale_shown;  // stale ones, by their `in` form: few
-  // The desired `in` policy a `fwd` one belongs to, if its flow stays
-  // (desired_ is sorted by identity).
-  std::vector<std::uint32_t> in_policy_of_flow;  // built on first need
-  auto desired_in = [&](const Change& c) -> const Desired* {
-    if (!c.stale) {
-      if (in_policy_of_flow.empty()) {
-        in_policy_of_flow.resize(plan_.flows.size());
-        for (std::uint32_t k = 0; k < desired_.size(); ++k)
-          if (desired_[k].sub == 0) in_policy_of_flow[desired_[k].flow] = k;
-      }
-      return &desired_[in_policy_of_flow[desired_[c.ref].flow]];
-    }
-    KernelPolicy in_form = stale_policies_[c.ref];
-    in_form.dir = PolicyDir::In;
-    const Fingerprint id = policy_identity(in_form);
-    auto it = std::lower_bound(desired_.begin(), desired_.end(), id,
-                               [](const Desired& d, const Fingerprint& f) { return d.id < f; });
-    return it != desired_.end() && it->id == id ? &*it : nullptr;
+  // Flows whose first policy (`in` for an `in` flow) changes.
+  std::vector<bool> first_changes(plan_.flows.size(), false);
+  for (const Desired& d : desired_)
+    if (d.sub == 0 && verb_of(d.presence)) first_changes[d.flow] = true;
+  // As shown: a `fwd` policy is said by its `in` policy when that changes
+  // too; one that comes or goes while its flow stays (an `in` flow moving
+  // between tunnel and transport mode gains or loses it) is a change of
+  // that flow.
+  auto shown_verb = [&](const Desired& d) -> std::optional<ChangeVerb> {
+    std::optional<ChangeVerb> verb = verb_of(d.presence);
+    if (!verb || !d.fwd) return verb;
+    if (first_changes[d.flow]) return std::nullopt;
+    return adding_ ? ChangeVerb::Change : *verb;
   };
+  for (const Desired& d : desired_) {
+    if (auto verb = shown_verb(d)) flows.count(*verb);
+    else if (!d.fwd && d.presence == (adding_ ? Presence::Same : Presence::Absent))
+      ++flows.unchanged;
+  }
+  std::set<Fingerprint> stale_shown;  // stale ones, by their `in` form: few
   for (const Change& c : changes_) {
-    if (!is_policy(c.kind)) continue;
-    ChangeVerb verb = c.stale || c.kind == ChangeKind::DeletePolicy ? ChangeVerb::Remove
-                      : c.kind == ChangeKind::UpdatePolicy         ? ChangeVerb::Change
-                                                                   : ChangeVerb::Add;
-    // The later copy of a flow written twice went out early and was
-    // refused: no change.
-    if (!c.stale && desired_[c.ref].presence == Presence::Duplicate) continue;
-    const bool fwd = is_fwd(c);
-    // A `fwd` policy is its `in` flow's: said by the `in` policy when that
-    // changes too. One that comes or goes while its flow stays (an `in`
-    // flow moving between tunnel and transport mode gains or loses it) is
-    // a change of that flow.
-    if (fwd) {
-      if (const Desired* in = desired_in(c)) {
-        if (verb_of(in->presence)) continue;
-        if (adding_) verb = ChangeVerb::Change;
-      }
-    }
+    if (!is_policy(c.kind) || (!c.stale && !settings_.list_changes)) continue;
+    std::optional<ChangeVerb> verb = ChangeVerb::Remove;
+    bool fwd = false;
     if (c.stale) {
       KernelPolicy in_form = stale_policies_[c.ref];
-      if (fwd) in_form.dir = PolicyDir::In;
+      fwd = in_form.dir == PolicyDir::Fwd;
+      if (fwd) {
+        in_form.dir = PolicyDir::In;
+        // A stale `fwd` whose `in` flow stays in the plan: said by that
+        // flow, or a change of it.
+        const Fingerprint id = policy_identity(in_form);
+        auto it = std::lower_bound(desired_.begin(), desired_.end(), id,
+                                   [](const Desired& d, const Fingerprint& f) { return d.id < f; });
+        if (it != desired_.end() && it->id == id) {
+          if (verb_of(it->presence)) continue;
+          if (adding_) verb = ChangeVerb::Change;
+        }
+      }
       if (!stale_shown.insert(policy_identity(in_form)).second) continue;
+      flows.count(*verb);
+    } else {
+      const Desired& d = desired_[c.ref];
+      verb = shown_verb(d);
+      if (!verb) continue;
+      fwd = d.fwd;
     }
-    flows.count(verb);
     if (!settings_.list_changes) continue;
     KernelPolicy policy = policy_of(c);
     if (fwd) policy.dir = PolicyDir::In;
     EntryChange e;
-    e.verb = verb;
-    if (verb == ChangeVerb::Change && !fwd) {
+    e.verb = *verb;
+    if (*verb == ChangeVerb::Change && !fwd) {
       Change before = c;
       before.original = true;
       e.policy_before = policy_of(before);
@@ -247,11 +249,7 @@ void ChannelLoad::build_report() {
     e.policy = std::move(policy);
     report_.entries.push_back(std::move(e));
   }
-  for (std::uint32_t k = 0; k < desired_.size(); ++k) {
-    const Desired& d = desired_[k];
-    const bool fwd = d.sub == 1 && plan_.flows[d.flow].direction == Direction::In;
-    if (!fwd && d.presence == (adding_ ? Presence::Same : Presence::Absent)) ++flows.unchanged;
-  }
+  ChangeCounts& sas = report_.counts[kSas];
   for (std::size_t i = 0; i < changes_.size(); ++i) {
     const Change& c = changes_[i];
     if (is_policy(c.kind)) continue;

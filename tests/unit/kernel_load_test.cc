@@ -77,7 +77,7 @@ class KernelLab {
     } else if (way == Way::Prefetched) {
       last_->learn_kernel();  // as a thread beside the compile would
     }
-    const bool ok = last_->finish();
+    const bool ok = last_->apply() && last_->confirm();
     changes = last_->changes();
     if (ok && !dry_run && action == Action::Add) records[source] = as_before ? previous : now;
     if (ok && !dry_run && action == Action::Delete) records.erase(source);

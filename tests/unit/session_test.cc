@@ -123,11 +123,15 @@ class SessionTest : public ::testing::Test {
       request.action = action;
       request.mode = mode;
       request.list_changes = true;
+      request.compile.listener = listener;
       session.load(request, result);
     }
     messages = err.text();
     return result;
   }
+
+  // Told of every rule as the compile adds it.
+  compiler::RuleListener* listener = nullptr;
 
   // A channel the backend owns that works on the test's kernel.
   class SharedKernel final : public backends::KernelChannel {
@@ -286,10 +290,23 @@ TEST_F(SessionTest, ASyntaxErrorAnywhereKeepsTheStreamClosed) {
 
 TEST_F(SessionTest, AStreamedLoadEndsAsTheOrdinaryOneWould) {
   const std::string text = many_flows(resolver(), 1500, "");
+  // How much the kernel had been asked when the compile added its last rule.
+  struct Watch final : compiler::RuleListener {
+    explicit Watch(const FakeKernelChannel& k) : kernel(k) {}
+    void macro_defined(const std::string&, const std::string&) override {}
+    void rule_added(const compiler::Plan&, compiler::RuleRef) override {
+      asked_before_last_rule = kernel.requests.size();
+    }
+    const FakeKernelChannel& kernel;
+    std::size_t asked_before_last_rule = 0;
+  } watch(kernel);
+  listener = &watch;
   LoadResult streamed = run(write("big.conf", text));
+  listener = nullptr;
   ASSERT_TRUE(streamed.ok) << messages;
   EXPECT_EQ(kernel.spd.size(), 1500u * 2);  // each host pair's out and in
-  EXPECT_GT(kernel.sends, 1) << "it did not stream";
+  EXPECT_GE(watch.asked_before_last_rule, 1499u * 2) << "it did not stream";
+  EXPECT_EQ(kernel.sends, 1) << "one confirmation for all of them";
   // The same file, read again: a reload, which never streams, finds it all.
   LoadResult reloaded = run(write("big.conf", text));
   ASSERT_TRUE(reloaded.ok) << messages;

@@ -525,7 +525,7 @@ void ViciBackend::initiate(Load& load) {
     }
     for (const auto& child : c.children) {
       if (!child.start) continue;
-      started_.push_back({c.name, child.name, c.peer, child.origin});
+      started_.push_back({c.name, child.name, c.peer, child.origin, local_here && routable});
       if (!local_here || !routable || (!p.send_conn && !down)) continue;
       auto old = before.find(child.name);
       if (had && old != before.end() && old->second == after[child.name]) continue;

@@ -17,8 +17,10 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,9 +61,15 @@ class ViciBackend final : public IkeBackend {
     std::string child;
     std::string peer;
     SourceLocation origin;
+    bool may_start = true;  // from an address this host has, toward a route
   };
 
   bool remove_file(Load& load);
+  // While waiting: starts again what charon gave up on (see vici_tunnels).
+  void retry_refused(
+      vici::ViciClient& client, const std::set<std::pair<std::string, std::string>>& up,
+      const std::set<std::string>& negotiating,
+      std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point>& asked);
   void diff(Load& load);
   bool load_with_rollback(Load& load);
   bool load_private_key(Load& load);

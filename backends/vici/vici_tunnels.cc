@@ -40,11 +40,17 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     std::map<std::string, std::deque<std::string>> said;  // by IKE SA name
     ViciClient client(path_);
     std::set<std::pair<std::string, std::string>> up;
+    std::set<std::string> negotiating;  // connections with an IKE SA in any state
+    // When each started tunnel was last asked for: at the load.
+    std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> asked;
+    for (const Started& s : started_) asked[{s.connection, s.child}] = std::chrono::steady_clock::now();
     for (;;) {
       up.clear();
+      negotiating.clear();
       client.call_streaming("list-sas", {}, "list-sa",
                             [&](const ViciSection& event) {
         for (const ViciItem& sa : event) {
+          negotiating.insert(sa.name);
           if (value_of(sa.section, "state") != "ESTABLISHED") continue;
           const ViciItem* children = vici::find(sa.section, "child-sas");
           if (children == nullptr) continue;
@@ -58,6 +64,7 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
       });
       if (all) return true;
       if (std::chrono::steady_clock::now() >= deadline) break;
+      retry_refused(client, up, negotiating, asked);
       const auto until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
       while (auto event = logs.next_event(until)) {
         const std::string ike = value_of(event->second, "ikesa-name");
@@ -72,7 +79,8 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
       if (up.count({s.connection, s.child}) != 0) continue;
       diag_.error_at(s.origin, "tunnel " + s.child + " to " + s.peer + " is not up after " +
                                    std::to_string(patience.count()) +
-                                   " s; it stays loaded and charon keeps trying");
+                                   " s; it stays loaded: charon tries again when traffic asks "
+                                   "for it, and keeps trying a peer that does not answer");
       auto it = said.find(s.connection);
       if (it == said.end() || it->second.empty()) {
         diag_.plain("\tcharon: (nothing logged for " + s.connection +
@@ -86,6 +94,31 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     diag_.failure(error.what());
     return false;
   }
+}
+
+// An active tunnel the peer turned away (it had no configuration for it
+// yet: two gateways rolled out at the same moment) is given up by charon,
+// which tries a refused proposal again only when the kernel next asks for
+// the tunnel, some 30 s on. iked keeps trying an active policy; while
+// --wait waits, so does this: a started tunnel of which charon holds no
+// IKE SA at all is asked for again every few seconds.
+void ViciBackend::retry_refused(
+    ViciClient& client, const std::set<std::pair<std::string, std::string>>& up,
+    const std::set<std::string>& negotiating,
+    std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point>& asked) {
+  constexpr auto kRetry = std::chrono::seconds(3);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<ViciClient::Request> starts;
+  for (const Started& s : started_) {
+    const std::pair<std::string, std::string> key{s.connection, s.child};
+    if (!s.may_start || up.count(key) != 0 || negotiating.count(s.connection) != 0) continue;
+    auto& last = asked[key];
+    if (now - last < kRetry) continue;
+    last = now;
+    starts.push_back({"initiate", {value("child", s.child), value("ike", s.connection),
+                                   value("timeout", "-1")}});
+  }
+  client.call_batch(starts);
 }
 
 namespace {

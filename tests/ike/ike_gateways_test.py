@@ -980,6 +980,22 @@ def iked_pair(lab, tmp):
     check("iked pair: -d -f leaves charon without the connections",
           all("to-gw%d" % (1 - i) not in lab.conns(i) for i in (0, 1)),
           [lab.conns(i) for i in (0, 1)])
+    # The other order, as a fleet rolled out at once may load them: the
+    # active side first (waiting for its tunnel), turned away by a peer
+    # that has no policy yet; the passive side 2 s later. iked keeps
+    # trying an active policy; charon gives a refused one up, so the wait
+    # asks for it again.
+    active = lab.ipsecctl_async(0, "--iked", "--wait=20", "-f", confs[0])
+    time.sleep(2)
+    rc1, _, err1 = lab.ipsecctl(1, "--iked", "-f", confs[1])
+    _, err0 = active.communicate(timeout=60)
+    check("iked pair: active side first, passive 2 s later: the wait brings it up (exit 0)",
+          active.returncode == 0 and rc1 == 0,
+          (active.returncode, err0.decode(), err1, evidence(lab, (0, 1))))
+    up, counts = sniff(lab, 0, 12, lambda: lab.ping_until(0, 1, 10))
+    check("iked pair: ... LAN to LAN over ESP", up and encrypted(counts), counts)
+    for i in (0, 1):
+        lab.ipsecctl(i, "--iked", "-d", "-f", confs[i])
 
 
 def iked_road_warrior(lab, tmp):

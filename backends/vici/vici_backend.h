@@ -65,8 +65,9 @@ class ViciBackend final : public IkeBackend {
   };
 
   bool remove_file(Load& load);
-  // While waiting: starts again what charon gave up on (see vici_tunnels).
-  void retry_refused(
+  // While waiting: starts again what charon gave up on (see vici_tunnels);
+  // the connections it asked for.
+  std::set<std::string> retry_refused(
       vici::ViciClient& client, const std::set<std::pair<std::string, std::string>>& up,
       const std::set<std::string>& negotiating,
       std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point>& asked);

@@ -37,7 +37,22 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     if (!log_) listen_before_apply();
     if (!log_) throw ViciError("cannot listen to charon's log at " + path_);
     ViciClient& logs = *log_;
-    std::map<std::string, std::deque<std::string>> said;  // by IKE SA name
+    // By IKE SA name: what charon said during the try going on, and
+    // during the last one that ended before this run asked again.
+    struct Account {
+      std::deque<std::string> now, before;
+    };
+    std::map<std::string, Account> said;
+    auto hear = [&](std::chrono::steady_clock::time_point until) {
+      while (auto event = logs.next_event(until)) {
+        const std::string ike = value_of(event->second, "ikesa-name");
+        const std::string msg = value_of(event->second, "msg");
+        if (ike.empty() || msg.empty()) continue;
+        auto& lines = said[ike].now;
+        lines.push_back(msg);
+        if (lines.size() > 6) lines.pop_front();
+      }
+    };
     ViciClient client(path_);
     std::set<std::pair<std::string, std::string>> up;
     std::set<std::string> negotiating;  // connections with an IKE SA in any state
@@ -64,16 +79,14 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
       });
       if (all) return true;
       if (std::chrono::steady_clock::now() >= deadline) break;
-      retry_refused(client, up, negotiating, asked);
-      const auto until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
-      while (auto event = logs.next_event(until)) {
-        const std::string ike = value_of(event->second, "ikesa-name");
-        const std::string msg = value_of(event->second, "msg");
-        if (ike.empty() || msg.empty()) continue;
-        auto& lines = said[ike];
-        lines.push_back(msg);
-        if (lines.size() > 6) lines.pop_front();
+      // What charon has said by now belongs to the tries that ended.
+      hear(std::chrono::steady_clock::now() + std::chrono::milliseconds(5));
+      for (const std::string& again : retry_refused(client, up, negotiating, asked)) {
+        Account& a = said[again];
+        if (!a.now.empty()) a.before = std::move(a.now);
+        a.now.clear();
       }
+      hear(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500)));
     }
     for (const Started& s : started_) {
       if (up.count({s.connection, s.child}) != 0) continue;
@@ -82,12 +95,20 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
                                    " s; it stays loaded: charon tries again when traffic asks "
                                    "for it, and keeps trying a peer that does not answer");
       auto it = said.find(s.connection);
-      if (it == said.end() || it->second.empty()) {
+      // A try still going on has not said how it ends: the last one that
+      // ended has.
+      const std::deque<std::string>* lines = nullptr;
+      if (it != said.end()) {
+        const Account& a = it->second;
+        const bool going_on = negotiating.count(s.connection) != 0;
+        lines = (going_on && !a.before.empty()) || a.now.empty() ? &a.before : &a.now;
+      }
+      if (lines == nullptr || lines->empty()) {
         diag_.plain("\tcharon: (nothing logged for " + s.connection +
                     " while waiting: the peer does not answer, or no traffic asked for the tunnel)");
         continue;
       }
-      for (const std::string& line : it->second) diag_.plain("\tcharon: " + line);
+      for (const std::string& line : *lines) diag_.plain("\tcharon: " + line);
     }
     return false;
   } catch (const ViciError& error) {
@@ -102,13 +123,14 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
 // the tunnel, some 30 s on. iked keeps trying an active policy; while
 // --wait waits, so does this: a started tunnel of which charon holds no
 // IKE SA at all is asked for again every few seconds.
-void ViciBackend::retry_refused(
+std::set<std::string> ViciBackend::retry_refused(
     ViciClient& client, const std::set<std::pair<std::string, std::string>>& up,
     const std::set<std::string>& negotiating,
     std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point>& asked) {
   constexpr auto kRetry = std::chrono::seconds(3);
   const auto now = std::chrono::steady_clock::now();
   std::vector<ViciClient::Request> starts;
+  std::set<std::string> again;
   for (const Started& s : started_) {
     const std::pair<std::string, std::string> key{s.connection, s.child};
     if (!s.may_start || up.count(key) != 0 || negotiating.count(s.connection) != 0) continue;
@@ -117,8 +139,10 @@ void ViciBackend::retry_refused(
     last = now;
     starts.push_back({"initiate", {value("child", s.child), value("ike", s.connection),
                                    value("timeout", "-1")}});
+    again.insert(s.connection);
   }
   client.call_batch(starts);
+  return again;
 }
 
 namespace {

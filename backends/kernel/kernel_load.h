@@ -107,6 +107,11 @@ class ChannelLoad final : public KernelLoad, private ChangeEntries {
   bool record_unchanged() const;
   void record_ownership();
   void build_report();
+  std::optional<ChangeVerb> verb_of(Presence p) const;
+  std::optional<ChangeVerb> shown_verb(const Desired& d,
+                                       const std::vector<bool>& first_changes) const;
+  void report_policy_changes(const std::vector<bool>& first_changes);
+  void report_state_changes();
 
   KernelChannel& channel_;
   Diagnostics& diag_;

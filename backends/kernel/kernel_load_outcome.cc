@@ -173,41 +173,51 @@ void ChannelLoad::record_ownership() {
   for (const KernelState& st : states_) now.add(owned_state(st));
 }
 
-// What changed, as -s shows it: `fwd` policies are the Linux half of an
-// `in` flow, so a change to one counts (and shows) as its `in` flow's,
-// once. The plan's own policies are counted in one walk of desired_ (the
-// change each gets follows from its presence); the list, when asked for,
-// and the stale ones follow the changes in the order they went out.
+// The verb a desired policy's presence gives it in this load.
+std::optional<ChangeVerb> ChannelLoad::verb_of(Presence p) const {
+  if (!adding_)
+    return p == Presence::Same || p == Presence::Differs ? std::optional(ChangeVerb::Remove)
+                                                         : std::nullopt;
+  if (p == Presence::Absent || p == Presence::SentEarly) return ChangeVerb::Add;
+  if (p == Presence::Differs) return ChangeVerb::Change;
+  return std::nullopt;
+}
+
+// As -s shows it: `fwd` policies are the Linux half of an `in` flow, so a
+// `fwd` policy is said by its `in` policy when that changes too; one that
+// comes or goes while its flow stays (an `in` flow moving between tunnel
+// and transport mode gains or loses it) is a change of that flow.
+std::optional<ChangeVerb> ChannelLoad::shown_verb(const Desired& d,
+                                                  const std::vector<bool>& first_changes) const {
+  std::optional<ChangeVerb> verb = verb_of(d.presence);
+  if (!verb || !d.fwd) return verb;
+  if (first_changes[d.flow]) return std::nullopt;
+  return adding_ ? ChangeVerb::Change : *verb;
+}
+
+// What changed, as -s shows it (see shown_verb). The plan's own policies
+// are counted in one walk of desired_ (the change each gets follows from
+// its presence); the list, when asked for, and the stale ones follow the
+// changes in the order they went out; then the SAs.
 void ChannelLoad::build_report() {
-  ChangeCounts& flows = report_.counts[kFlows];
-  // The verb a desired policy's presence gives it in this load.
-  auto verb_of = [&](Presence p) -> std::optional<ChangeVerb> {
-    if (!adding_)
-      return p == Presence::Same || p == Presence::Differs ? std::optional(ChangeVerb::Remove)
-                                                           : std::nullopt;
-    if (p == Presence::Absent || p == Presence::SentEarly) return ChangeVerb::Add;
-    if (p == Presence::Differs) return ChangeVerb::Change;
-    return std::nullopt;
-  };
   // Flows whose first policy (`in` for an `in` flow) changes.
   std::vector<bool> first_changes(plan_.flows.size(), false);
   for (const Desired& d : desired_)
     if (d.sub == 0 && verb_of(d.presence)) first_changes[d.flow] = true;
-  // As shown: a `fwd` policy is said by its `in` policy when that changes
-  // too; one that comes or goes while its flow stays (an `in` flow moving
-  // between tunnel and transport mode gains or loses it) is a change of
-  // that flow.
-  auto shown_verb = [&](const Desired& d) -> std::optional<ChangeVerb> {
-    std::optional<ChangeVerb> verb = verb_of(d.presence);
-    if (!verb || !d.fwd) return verb;
-    if (first_changes[d.flow]) return std::nullopt;
-    return adding_ ? ChangeVerb::Change : *verb;
-  };
+  ChangeCounts& flows = report_.counts[kFlows];
   for (const Desired& d : desired_) {
-    if (auto verb = shown_verb(d)) flows.count(*verb);
+    if (auto verb = shown_verb(d, first_changes)) flows.count(*verb);
     else if (!d.fwd && d.presence == (adding_ ? Presence::Same : Presence::Absent))
       ++flows.unchanged;
   }
+  report_policy_changes(first_changes);
+  report_state_changes();
+}
+
+// The stale policies (counted here), and each policy change when a list
+// is asked for.
+void ChannelLoad::report_policy_changes(const std::vector<bool>& first_changes) {
+  ChangeCounts& flows = report_.counts[kFlows];
   std::set<Fingerprint> stale_shown;  // stale ones, by their `in` form: few
   for (const Change& c : changes_) {
     if (!is_policy(c.kind) || (!c.stale && !settings_.list_changes)) continue;
@@ -232,7 +242,7 @@ void ChannelLoad::build_report() {
       flows.count(*verb);
     } else {
       const Desired& d = desired_[c.ref];
-      verb = shown_verb(d);
+      verb = shown_verb(d, first_changes);
       if (!verb) continue;
       fwd = d.fwd;
     }
@@ -249,6 +259,9 @@ void ChannelLoad::build_report() {
     e.policy = std::move(policy);
     report_.entries.push_back(std::move(e));
   }
+}
+
+void ChannelLoad::report_state_changes() {
   ChangeCounts& sas = report_.counts[kSas];
   for (std::size_t i = 0; i < changes_.size(); ++i) {
     const Change& c = changes_[i];

@@ -108,15 +108,20 @@ class Worker:
         self.empty = os.path.join(self.dir, "empty.conf")
         open(self.empty, "w").close()
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
-        subprocess.run(["ip", "-n", self.ns, "link", "set", "lo", "up"], check=True)
-        # A /run of its own (`ip netns exec` gives a mount namespace): each
-        # charon keeps its pid file there.
-        run = os.path.join(self.dir, "run")
-        self.charon = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, "sh", "-c", "mount --bind %s /run && exec env "
-             "STRONGSWAN_CONF=%s %s" % (run, self.conf, ikelab.CHARON)],
-            stdout=open(os.path.join(self.dir, "stdout.log"), "w"), stderr=subprocess.STDOUT)
-        ikelab.wait_for_charon(self.sock, "export worker %d" % n)
+        self.charon = None
+        try:
+            subprocess.run(["ip", "-n", self.ns, "link", "set", "lo", "up"], check=True)
+            # A /run of its own (`ip netns exec` gives a mount namespace):
+            # each charon keeps its pid file there.
+            run = os.path.join(self.dir, "run")
+            self.charon = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, "sh", "-c", "mount --bind %s /run && exec env "
+                 "STRONGSWAN_CONF=%s %s" % (run, self.conf, ikelab.CHARON)],
+                stdout=open(os.path.join(self.dir, "stdout.log"), "w"), stderr=subprocess.STDOUT)
+            ikelab.wait_for_charon(self.sock, "export worker %d" % n)
+        except BaseException:
+            self.stop()  # a worker that did not start leaves nothing behind
+            raise
 
     def swanctl(self, *args):
         p = subprocess.run([SWANCTL] + list(args) + ["--uri", "unix://" + self.sock],
@@ -206,8 +211,9 @@ class Worker:
         return self.charon.poll() is None
 
     def stop(self):
-        self.charon.kill()
-        self.charon.wait(timeout=10)
+        if self.charon is not None:
+            self.charon.kill()
+            self.charon.wait(timeout=10)
         subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
 
 
@@ -232,7 +238,10 @@ def main():
         keylab.host_key(key_root)
         _, ca_crt = keylab.make_ca(os.path.join(tmp, "ca"))
         shutil.copy(ca_crt, os.path.join(key_root, "ca", "ca.crt"))
-        workers = [Worker(tmp, n, b, key_root) for n in range(WORKERS)]
+        # One by one into the list, so that `finally` stops those that
+        # started when a later one does not.
+        for n in range(WORKERS):
+            workers.append(Worker(tmp, n, b, key_root))
         lock = threading.Lock()
 
         def work(worker):

@@ -28,6 +28,45 @@ void ViciBackend::listen_before_apply() {
   }
 }
 
+namespace {
+
+// What charon said of one IKE SA name: during the try going on, and during
+// the last one that ended before --wait asked again.
+struct Tries {
+  std::deque<std::string> now, before;
+};
+
+// The started children that are up (IKE SA established, child installed),
+// and the IKE SA names charon holds in any state.
+void list_tunnels(ViciClient& client, std::set<std::pair<std::string, std::string>>& up,
+                  std::set<std::string>& negotiating) {
+  up.clear();
+  negotiating.clear();
+  client.call_streaming("list-sas", {}, "list-sa", [&](const ViciSection& event) {
+    for (const ViciItem& sa : event) {
+      negotiating.insert(sa.name);
+      if (value_of(sa.section, "state") != "ESTABLISHED") continue;
+      const ViciItem* children = vici::find(sa.section, "child-sas");
+      if (children == nullptr) continue;
+      for (const ViciItem& c : children->section)
+        if (value_of(c.section, "state") == "INSTALLED")
+          up.emplace(sa.name, value_of(c.section, "name"));
+    }
+  });
+}
+
+// The lines that explain why a connection is down: a try still going on
+// has not said how it ends, the last one that ended has. Null: none.
+const std::deque<std::string>* account_of(const std::map<std::string, Tries>& said,
+                                          const std::string& connection, bool going_on) {
+  auto it = said.find(connection);
+  if (it == said.end()) return nullptr;
+  const Tries& t = it->second;
+  return (going_on && !t.before.empty()) || t.now.empty() ? &t.before : &t.now;
+}
+
+}  // namespace
+
 bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
   if (started_.empty()) return true;
   const auto deadline = std::chrono::steady_clock::now() + patience;
@@ -37,12 +76,7 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     if (!log_) listen_before_apply();
     if (!log_) throw ViciError("cannot listen to charon's log at " + path_);
     ViciClient& logs = *log_;
-    // By IKE SA name: what charon said during the try going on, and
-    // during the last one that ended before this run asked again.
-    struct Account {
-      std::deque<std::string> now, before;
-    };
-    std::map<std::string, Account> said;
+    std::map<std::string, Tries> said;  // by IKE SA name
     auto hear = [&](std::chrono::steady_clock::time_point until) {
       while (auto event = logs.next_event(until)) {
         const std::string ike = value_of(event->second, "ikesa-name");
@@ -60,20 +94,7 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
     std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> asked;
     for (const Started& s : started_) asked[{s.connection, s.child}] = std::chrono::steady_clock::now();
     for (;;) {
-      up.clear();
-      negotiating.clear();
-      client.call_streaming("list-sas", {}, "list-sa",
-                            [&](const ViciSection& event) {
-        for (const ViciItem& sa : event) {
-          negotiating.insert(sa.name);
-          if (value_of(sa.section, "state") != "ESTABLISHED") continue;
-          const ViciItem* children = vici::find(sa.section, "child-sas");
-          if (children == nullptr) continue;
-          for (const ViciItem& c : children->section)
-            if (value_of(c.section, "state") == "INSTALLED")
-              up.emplace(sa.name, value_of(c.section, "name"));
-        }
-      });
+      list_tunnels(client, up, negotiating);
       const bool all = std::all_of(started_.begin(), started_.end(), [&](const Started& s) {
         return up.count({s.connection, s.child}) != 0;
       });
@@ -82,9 +103,9 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
       // What charon has said by now belongs to the tries that ended.
       hear(std::chrono::steady_clock::now() + std::chrono::milliseconds(5));
       for (const std::string& again : retry_refused(client, up, negotiating, asked)) {
-        Account& a = said[again];
-        if (!a.now.empty()) a.before = std::move(a.now);
-        a.now.clear();
+        Tries& t = said[again];
+        if (!t.now.empty()) t.before = std::move(t.now);
+        t.now.clear();
       }
       hear(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(500)));
     }
@@ -94,15 +115,7 @@ bool ViciBackend::wait_for_tunnels(std::chrono::seconds patience) {
                                    std::to_string(patience.count()) +
                                    " s; it stays loaded: charon tries again when traffic asks "
                                    "for it, and keeps trying a peer that does not answer");
-      auto it = said.find(s.connection);
-      // A try still going on has not said how it ends: the last one that
-      // ended has.
-      const std::deque<std::string>* lines = nullptr;
-      if (it != said.end()) {
-        const Account& a = it->second;
-        const bool going_on = negotiating.count(s.connection) != 0;
-        lines = (going_on && !a.before.empty()) || a.now.empty() ? &a.before : &a.now;
-      }
+      const auto* lines = account_of(said, s.connection, negotiating.count(s.connection) != 0);
       if (lines == nullptr || lines->empty()) {
         diag_.plain("\tcharon: (nothing logged for " + s.connection +
                     " while waiting: the peer does not answer, or no traffic asked for the tunnel)");
